@@ -1,0 +1,93 @@
+//! `bedrock-ledger ingest`: decode log objects into the dataset.
+
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use bedrock_ledger::dataset::Layout;
+use bedrock_ledger::ingest::{IngestOptions, IngestReport, ingest};
+use bedrock_ledger::normalize::ProfileMap;
+use bedrock_ledger::source::local::list_objects;
+
+use super::exit;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Log files or directories (walked recursively), in any delivery shape.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The dataset directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// CSV `arn,model_id` resolving application inference profile ARNs to models.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+}
+
+pub async fn execute(args: Args) -> Result<u8> {
+    let report = ingest_inputs(&args).await?;
+    eprintln!("{}", summary_line(&report));
+    fail_on_unreadable(&report)?;
+    Ok(exit::OK)
+}
+
+/// Runs the ingest that `ingest` and `run` share.
+pub async fn ingest_inputs(args: &Args) -> Result<IngestReport> {
+    let profiles = match &args.profiles {
+        Some(path) => {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            ProfileMap::from_csv(file).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => ProfileMap::default(),
+    };
+    let objects = list_objects(&args.inputs).context("listing inputs")?;
+    let layout = Layout::new(&args.data);
+    let options = IngestOptions {
+        profiles: &profiles,
+        progress: std::io::stderr().is_terminal(),
+    };
+    ingest(objects, &layout, options)
+        .await
+        .with_context(|| format!("ingesting into {}", args.data.display()))
+}
+
+/// Unreadable objects fail the run, after everything else was ingested.
+pub fn fail_on_unreadable(report: &IngestReport) -> Result<()> {
+    if report.failed.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = report
+        .failed
+        .iter()
+        .map(|f| format!("  {}: {}", f.uri, f.error))
+        .collect();
+    bail!(
+        "{} object(s) could not be read:\n{}",
+        report.failed.len(),
+        list.join("\n")
+    )
+}
+
+/// One line saying what an ingest did.
+pub fn summary_line(report: &IngestReport) -> String {
+    let kinds: Vec<String> = report
+        .objects_by_kind
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    let duplicates = report.decoded_rows.saturating_sub(report.new_rows());
+    format!(
+        "objects: {} read ({}), {} skipped as noise, {} unreadable; records: {} decoded, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%)",
+        report.objects_read,
+        kinds.join(", "),
+        report.objects_skipped(),
+        report.failed.len(),
+        report.decoded_rows,
+        report.new_rows(),
+        duplicates,
+        report.noise_events,
+        report.rejects,
+        report.reject_ratio() * 100.0,
+    )
+}

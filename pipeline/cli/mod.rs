@@ -1,0 +1,115 @@
+//! Command-line interface: one module per subcommand (`Args` + `execute`), errors printed with
+//! their context chain, and documented exit codes.
+
+mod ingest;
+mod run;
+mod sql;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const TOO_MANY_REJECTS: u8 = 3;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bedrock-ledger",
+    version,
+    about = "Amazon Bedrock invocation logs → a Parquet ledger of tokens, cost and latency per identity, model and month."
+)]
+struct Cli {
+    /// More log output on stderr (-v: info, -vv: debug). BEDROCK_LEDGER_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode log objects (files or directories) into the dataset.
+    Ingest(ingest::Args),
+    /// The nightly job: ingest, then print per-month totals.
+    Run(run::Args),
+    /// Run SQL over the dataset's `invocations` and `rejects` tables.
+    Sql(sql::Args),
+}
+
+/// Parses the command line, runs it and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bedrock-ledger: starting the async runtime: {error}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Ingest(args) => ingest::execute(args).await,
+            Command::Run(args) => run::execute(args).await,
+            Command::Sql(args) => sql::execute(args).await,
+        }
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(exit::OK),
+        Err(error) => {
+            eprintln!("bedrock-ledger: {error:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter =
+        EnvFilter::try_from_env("BEDROCK_LEDGER_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .init();
+}
+
+/// `bedrock-ledger sql ... | head` must end quietly.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Writes results to stdout.
+fn print_stdout(bytes: &[u8]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(bytes)?;
+    stdout.flush()
+}

@@ -1,0 +1,82 @@
+//! `bedrock-ledger run`: the nightly entry point. Ingests, then prints per month what the
+//! dataset now holds and what this run added, and exits non-zero when the run went badly.
+
+use anyhow::{Context, Result};
+use bedrock_ledger::dataset::Layout;
+use bedrock_ledger::ingest::IngestReport;
+use bedrock_ledger::query::{OutputFormat, format_result, run_sql};
+
+use super::{exit, ingest, print_stdout};
+
+#[derive(Debug, clap::Args)]
+#[group(skip)]
+pub struct Args {
+    #[command(flatten)]
+    pub ingest: ingest::Args,
+    /// Exit with code 3 when rejected lines/objects exceed this fraction of decoded records.
+    #[arg(long, value_name = "RATIO", value_parser = parse_ratio)]
+    pub max_reject_ratio: Option<f64>,
+}
+
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err(format!("{text:?} is not a ratio between 0 and 1")),
+    }
+}
+
+pub async fn execute(args: Args) -> Result<u8> {
+    let report = ingest::ingest_inputs(&args.ingest).await?;
+    let layout = Layout::new(&args.ingest.data);
+    let mut out = String::new();
+    if report.months.is_empty() {
+        out.push_str("no invocations in this run\n");
+    } else {
+        let result = run_sql(&layout, &month_totals_sql(&report))
+            .await
+            .context("summarizing the months this run touched")?;
+        out.push_str(&String::from_utf8_lossy(&format_result(
+            &result,
+            OutputFormat::Table,
+        )?));
+    }
+    out.push_str(&ingest::summary_line(&report));
+    out.push('\n');
+    print_stdout(out.as_bytes())?;
+
+    ingest::fail_on_unreadable(&report)?;
+    if let Some(limit) = args.max_reject_ratio
+        && report.reject_ratio() > limit
+    {
+        eprintln!(
+            "bedrock-ledger: {} rejects are {:.2}% of the records, above --max-reject-ratio {limit}; see the rejects table",
+            report.rejects,
+            report.reject_ratio() * 100.0
+        );
+        return Ok(exit::TOO_MANY_REJECTS);
+    }
+    Ok(exit::OK)
+}
+
+/// Per touched month: what the dataset holds now, and what this run added.
+fn month_totals_sql(report: &IngestReport) -> String {
+    let rows: Vec<String> = report
+        .months
+        .iter()
+        .map(|(month, m)| {
+            let new = m.commit.rows_after.saturating_sub(m.commit.rows_before);
+            format!("('{month}', {new}, {})", m.objects)
+        })
+        .collect();
+    format!(
+        "WITH this_run(month, new_requests, objects_read) AS (VALUES {}) \
+         SELECT i.month, count(*) AS requests, max(r.new_requests) AS new_requests, \
+           count(i.error_code) AS failed_requests, sum(i.input_tokens) AS input_tokens, \
+           sum(i.output_tokens) AS output_tokens, sum(i.cache_read_tokens) AS cache_read_tokens, \
+           sum(i.cache_write_tokens) AS cache_write_tokens, \
+           sum(i.cache_write_1h_tokens) AS cache_write_1h_tokens, max(r.objects_read) AS objects_read \
+         FROM invocations i JOIN this_run r ON i.month = r.month \
+         GROUP BY i.month ORDER BY i.month",
+        rows.join(", ")
+    )
+}

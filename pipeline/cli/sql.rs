@@ -1,0 +1,62 @@
+//! `bedrock-ledger sql`: run SQL over the dataset.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use bedrock_ledger::dataset::Layout;
+use bedrock_ledger::query::{OutputFormat, format_result, run_sql};
+
+use super::{exit, print_stdout};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The dataset directory.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// The SQL statement (or use --file).
+    #[arg(
+        value_name = "SQL",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    sql: Option<String>,
+    /// Read the SQL statement from a file.
+    #[arg(short, long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write the result to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub async fn execute(args: Args) -> Result<u8> {
+    let sql = match (&args.sql, &args.file) {
+        (Some(sql), _) => sql.clone(),
+        (None, Some(file)) => {
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+        }
+        (None, None) => unreachable!("clap requires SQL or --file"),
+    };
+    if !args.data.is_dir() {
+        bail!(
+            "no dataset at {} (run `bedrock-ledger ingest` first)",
+            args.data.display()
+        );
+    }
+    if args.format == OutputFormat::Parquet && args.out.is_none() && std::io::stdout().is_terminal()
+    {
+        bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");
+    }
+    let result = run_sql(&Layout::new(&args.data), &sql).await?;
+    let bytes = format_result(&result, args.format)?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print_stdout(&bytes)?,
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,82 @@
+//! Rows to Arrow record batches, in the column order of [`super::schema`].
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use arrow::error::ArrowError;
+
+use super::schema::{INVOCATION_FILE_SCHEMA, REJECT_SCHEMA};
+use crate::decode::Reject;
+use crate::normalize::Invocation;
+
+fn strings<'a, T: 'a>(rows: &'a [T], get: impl Fn(&'a T) -> Option<&'a str>) -> ArrayRef {
+    Arc::new(rows.iter().map(get).collect::<StringArray>())
+}
+
+fn counts<T>(rows: &[T], get: impl Fn(&T) -> Option<u64>) -> ArrayRef {
+    // Token counts above i64::MAX do not occur; saturate rather than wrap if one ever did.
+    Arc::new(
+        rows.iter()
+            .map(|r| get(r).map(|v| i64::try_from(v).unwrap_or(i64::MAX)))
+            .collect::<Int64Array>(),
+    )
+}
+
+/// Builds an `invocations` file batch.
+pub fn invocations_batch(rows: &[Invocation]) -> Result<RecordBatch, ArrowError> {
+    let columns: Vec<ArrayRef> = vec![
+        strings(rows, |r| Some(r.request_id.as_str())),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.timestamp_ms))
+                .collect::<TimestampMillisecondArray>()
+                .with_timezone("UTC"),
+        ),
+        strings(rows, |r| r.account_id.as_deref()),
+        strings(rows, |r| r.region.as_deref()),
+        strings(rows, |r| r.inference_region.as_deref()),
+        strings(rows, |r| r.operation.as_deref()),
+        strings(rows, |r| r.model_id.as_deref()),
+        strings(rows, |r| r.model.as_deref()),
+        strings(rows, |r| r.inference_scope.map(|s| s.as_str())),
+        strings(rows, |r| r.identity_arn.as_deref()),
+        strings(rows, |r| r.principal.identity.as_deref()),
+        strings(rows, |r| Some(r.principal.principal_type.as_str())),
+        strings(rows, |r| r.principal.principal_name.as_deref()),
+        strings(rows, |r| r.principal.session_name.as_deref()),
+        counts(rows, |r| Some(r.tokens.input_tokens)),
+        counts(rows, |r| Some(r.tokens.output_tokens)),
+        counts(rows, |r| Some(r.tokens.cache_read_tokens)),
+        counts(rows, |r| Some(r.tokens.cache_write_tokens)),
+        counts(rows, |r| Some(r.tokens.cache_write_1h_tokens)),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.usage_reported))
+                .collect::<BooleanArray>(),
+        ),
+        counts(rows, |r| r.latency_ms),
+        counts(rows, |r| r.first_byte_latency_ms),
+        strings(rows, |r| r.error_code.as_deref()),
+        strings(rows, |r| r.stop_reason.as_deref()),
+        strings(rows, |r| r.request_metadata.as_deref()),
+        strings(rows, |r| Some(&*r.origin.source)),
+        strings(rows, |r| Some(r.origin.format.as_str())),
+        counts(rows, |r| Some(r.origin.line)),
+    ];
+    RecordBatch::try_new(Arc::clone(&INVOCATION_FILE_SCHEMA), columns)
+}
+
+/// Builds a `rejects` batch.
+pub fn rejects_batch(rows: &[Reject]) -> Result<RecordBatch, ArrowError> {
+    let columns: Vec<ArrayRef> = vec![
+        strings(rows, |r| Some(&*r.source)),
+        strings(rows, |r| r.format.map(|f| f.as_str())),
+        counts(rows, |r| r.line),
+        counts(rows, |r| r.byte_offset),
+        strings(rows, |r| Some(r.reason.as_str())),
+        strings(rows, |r| Some(r.excerpt.as_str())),
+    ];
+    RecordBatch::try_new(Arc::clone(&REJECT_SCHEMA), columns)
+}

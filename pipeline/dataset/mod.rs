@@ -1,0 +1,137 @@
+//! The dataset on disk: Parquet files partitioned by month, written so that a reader never sees
+//! a partial file and a request never appears twice (see [`layout`] for the directory layout).
+//!
+//! Rows enter through [`stage::Stager`] and become visible through [`commit`]; [`register_tables`]
+//! gives DataFusion the `invocations` and `rejects` tables.
+
+pub mod batch;
+pub mod commit;
+pub mod layout;
+pub mod schema;
+pub mod stage;
+pub mod write;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
+use datafusion::catalog::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use parquet::errors::ParquetError;
+
+pub use layout::Layout;
+use schema::{INVOCATION_FILE_SCHEMA, INVOCATIONS, MONTH, REJECT_SCHEMA, REJECTS};
+
+/// Memory DataFusion may use before it spills sorts to disk.
+const QUERY_MEMORY_BYTES: usize = 512 << 20;
+
+/// Errors reading or writing the dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("arrow: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("parquet: {0}")]
+    Parquet(#[from] ParquetError),
+    #[error("query engine: {0}")]
+    Query(#[from] Box<DataFusionError>),
+}
+
+impl DatasetError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: io::Error) -> Self {
+        DatasetError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl From<DataFusionError> for DatasetError {
+    fn from(error: DataFusionError) -> Self {
+        DatasetError::Query(Box::new(error))
+    }
+}
+
+/// A DataFusion session sized for this machine, spilling to disk past [`QUERY_MEMORY_BYTES`].
+pub fn session() -> Result<SessionContext, DatasetError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let config = SessionConfig::new()
+        .with_target_partitions(cores)
+        .with_information_schema(true);
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(QUERY_MEMORY_BYTES)))
+        .build_arc()?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// The schema of the `invocations` table: the file columns plus `month` from the path.
+pub fn invocations_table_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = INVOCATION_FILE_SCHEMA
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(MONTH, DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Registers `invocations` (partitioned by `month`, so filters on it skip whole months) and
+/// `rejects`. A dataset without data yet has empty tables.
+pub async fn register_tables(ctx: &SessionContext, layout: &Layout) -> Result<(), DatasetError> {
+    let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![(MONTH.to_owned(), DataType::Utf8)]);
+    register_listing(
+        ctx,
+        INVOCATIONS,
+        &layout.invocations_dir(),
+        partitioned,
+        &INVOCATION_FILE_SCHEMA,
+        invocations_table_schema(),
+    )?;
+    let plain =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    register_listing(
+        ctx,
+        REJECTS,
+        &layout.rejects_dir(),
+        plain,
+        &REJECT_SCHEMA,
+        Arc::clone(&REJECT_SCHEMA),
+    )?;
+    Ok(())
+}
+
+fn register_listing(
+    ctx: &SessionContext,
+    name: &str,
+    dir: &Path,
+    options: ListingOptions,
+    file_schema: &SchemaRef,
+    table_schema: SchemaRef,
+) -> Result<(), DatasetError> {
+    if !dir.is_dir() {
+        ctx.register_table(
+            name,
+            Arc::new(MemTable::try_new(table_schema, vec![vec![]])?),
+        )?;
+        return Ok(());
+    }
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(Arc::clone(file_schema));
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Staging: decoded rows are buffered per month and spilled to Parquet files under `_staging/`,
+//! so a run's memory is bounded however many rows it decodes. Staged files are private to the
+//! run; [`super::commit`] merges them into the dataset.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::arrow::ArrowWriter;
+
+use super::DatasetError;
+use super::batch::{invocations_batch, rejects_batch};
+use super::schema::{INVOCATION_FILE_SCHEMA, MONTH, REJECT_SCHEMA};
+use super::write::staging_properties;
+use crate::decode::{Decoded, Reject};
+use crate::normalize::Invocation;
+
+/// Rows held in memory before they are written to staging files.
+const FLUSH_ROWS: usize = 64 * 1024;
+
+/// What a run staged for one month.
+#[derive(Debug, Default)]
+pub struct StagedMonth {
+    /// Directory of the month's staged files.
+    pub dir: PathBuf,
+    /// Rows decoded (before deduplication).
+    pub rows: u64,
+    /// Objects that contributed rows.
+    pub sources: BTreeSet<Arc<str>>,
+}
+
+/// Everything a run staged.
+#[derive(Debug, Default)]
+pub struct Staged {
+    pub months: BTreeMap<String, StagedMonth>,
+    /// Directory of the staged rejects, if there were any.
+    pub rejects_dir: Option<PathBuf>,
+    pub rejects: u64,
+    pub noise_events: u64,
+}
+
+/// Buffers decoded rows and writes them to staging files.
+#[derive(Debug)]
+pub struct Stager {
+    dir: PathBuf,
+    invocations: Vec<Invocation>,
+    rejects: Vec<Reject>,
+    next_file: u64,
+    staged: Staged,
+}
+
+impl Stager {
+    /// A stager writing under `dir`, which must not exist yet or be empty.
+    pub fn new(dir: PathBuf) -> Result<Self, DatasetError> {
+        fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
+        Ok(Stager {
+            dir,
+            invocations: Vec::new(),
+            rejects: Vec::new(),
+            next_file: 0,
+            staged: Staged::default(),
+        })
+    }
+
+    /// Takes one decoded slice.
+    pub fn add(&mut self, decoded: Decoded) -> Result<(), DatasetError> {
+        self.staged.noise_events += decoded.noise_events;
+        self.staged.rejects += decoded.rejects.len() as u64;
+        self.invocations.extend(decoded.invocations);
+        self.rejects.extend(decoded.rejects);
+        if self.invocations.len() + self.rejects.len() >= FLUSH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered and returns what was staged.
+    pub fn finish(mut self) -> Result<Staged, DatasetError> {
+        self.flush()?;
+        Ok(self.staged)
+    }
+
+    fn flush(&mut self) -> Result<(), DatasetError> {
+        let mut by_month: BTreeMap<String, Vec<Invocation>> = BTreeMap::new();
+        for invocation in self.invocations.drain(..) {
+            by_month
+                .entry(invocation.month())
+                .or_default()
+                .push(invocation);
+        }
+        for (month, rows) in by_month {
+            let dir = self.dir.join(format!("{MONTH}={month}"));
+            let batch = invocations_batch(&rows)?;
+            let path = self.next_path(&dir)?;
+            write_file(&path, batch, &INVOCATION_FILE_SCHEMA)?;
+            let staged = self.staged.months.entry(month).or_default();
+            staged.dir = dir;
+            staged.rows += rows.len() as u64;
+            staged
+                .sources
+                .extend(rows.iter().map(|r| Arc::clone(&r.origin.source)));
+        }
+        if !self.rejects.is_empty() {
+            let dir = self.dir.join("rejects");
+            let batch = rejects_batch(&self.rejects)?;
+            let path = self.next_path(&dir)?;
+            write_file(&path, batch, &REJECT_SCHEMA)?;
+            self.staged.rejects_dir = Some(dir);
+            self.rejects.clear();
+        }
+        Ok(())
+    }
+
+    fn next_path(&mut self, dir: &Path) -> Result<PathBuf, DatasetError> {
+        fs::create_dir_all(dir).map_err(|e| DatasetError::io(dir, e))?;
+        self.next_file += 1;
+        Ok(dir.join(format!("part-{:06}.parquet", self.next_file)))
+    }
+}
+
+fn write_file(
+    path: &Path,
+    batch: arrow::array::RecordBatch,
+    schema: &arrow::datatypes::SchemaRef,
+) -> Result<(), DatasetError> {
+    let file = File::create(path).map_err(|e| DatasetError::io(path, e))?;
+    let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(staging_properties()))?;
+    writer.write(&batch)?;
+    writer.close()?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Writing Parquet files so that readers only ever see complete ones: write under `_tmp/`,
+//! flush to disk, then rename over the target (atomic on one filesystem).
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::DatasetError;
+
+/// Rows per row group in dataset files: small enough for pruning, large enough to compress well.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Properties of the files readers see: zstd, statistics on.
+pub fn dataset_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("3 is a valid zstd level"),
+        ))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build()
+}
+
+/// Properties of staging files, which live for one run: fast to write.
+pub fn staging_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::UNCOMPRESSED)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build()
+}
+
+/// A file being written under `tmp_dir`; [`AtomicFile::commit`] moves it to its target.
+/// Dropped without a commit, the temporary file is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp_path: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
+
+impl AtomicFile {
+    /// Creates the temporary file for `target`.
+    pub fn create(tmp_dir: &Path, target: &Path) -> Result<(AtomicFile, File), DatasetError> {
+        fs::create_dir_all(tmp_dir).map_err(|e| DatasetError::io(tmp_dir, e))?;
+        let name = format!(
+            "{}-{}.tmp",
+            std::process::id(),
+            NEXT_TMP.fetch_add(1, Ordering::Relaxed)
+        );
+        let tmp_path = tmp_dir.join(name);
+        let file = File::create(&tmp_path).map_err(|e| DatasetError::io(&tmp_path, e))?;
+        let atomic = AtomicFile {
+            tmp_path,
+            target: target.to_owned(),
+            committed: false,
+        };
+        Ok((atomic, file))
+    }
+
+    /// Flushes `file` (the one [`AtomicFile::create`] returned) and renames it over the target.
+    pub fn commit(mut self, file: File) -> Result<(), DatasetError> {
+        file.sync_all()
+            .map_err(|e| DatasetError::io(&self.tmp_path, e))?;
+        drop(file);
+        let parent = self
+            .target
+            .parent()
+            .expect("dataset files live in a directory");
+        fs::create_dir_all(parent).map_err(|e| DatasetError::io(parent, e))?;
+        fs::rename(&self.tmp_path, &self.target).map_err(|e| DatasetError::io(&self.target, e))?;
+        self.committed = true;
+        sync_dir(parent).map_err(|e| DatasetError::io(parent, e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}

@@ -1,0 +1,199 @@
+//! CloudWatch Logs documents: Firehose subscription envelopes and saved CLI pages.
+//!
+//! Both are JSON documents carrying log events whose `message` is a record serialized as a
+//! string. A Firehose object is several gzip members back to back, each holding one envelope; a
+//! CLI file is one page (or several pages appended). Documents may follow each other with or
+//! without whitespace between them. `CONTROL_MESSAGE` envelopes carry no data.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use super::lenient::{LenientString, LenientU64};
+use super::message::{UnitContext, decode_log_message};
+use super::{Unit, excerpt};
+use crate::normalize::{ProfileMap, SourceFormat};
+
+/// Log events below this many per rayon task are not worth splitting further.
+const MIN_EVENTS_PER_TASK: usize = 8;
+
+#[derive(Debug, Deserialize)]
+struct Document {
+    #[serde(rename = "messageType", default)]
+    message_type: Option<LenientString>,
+    #[serde(rename = "logEvents", default)]
+    log_events: Option<Vec<LogEvent>>,
+    #[serde(default)]
+    events: Option<Vec<LogEvent>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LogEvent {
+    #[serde(default)]
+    timestamp: Option<LenientU64>,
+    #[serde(default)]
+    message: Option<LenientString>,
+}
+
+const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
+
+/// The units of the documents in one byte range, in order.
+#[derive(Debug, Default)]
+pub struct DocumentUnits {
+    /// One unit per log event; their ordinal within the object is assigned by the caller.
+    pub units: Vec<Unit>,
+    pub control_messages: u64,
+    /// The documents broke off here: what was wrong and what the rest looked like.
+    pub broken: Option<(String, String)>,
+}
+
+/// Decodes every log event of the concatenated documents in `bytes`.
+pub fn decode_documents(
+    bytes: &[u8],
+    format: SourceFormat,
+    source: &Arc<str>,
+    profiles: &ProfileMap,
+) -> DocumentUnits {
+    let mut out = DocumentUnits::default();
+    let mut events = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Document>();
+    loop {
+        let start = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(document)) => {
+                let is_control = document
+                    .message_type
+                    .and_then(LenientString::into_inner)
+                    .is_some_and(|t| t == CONTROL_MESSAGE);
+                if is_control {
+                    out.control_messages += 1;
+                } else {
+                    events.extend(document.log_events.into_iter().flatten());
+                    events.extend(document.events.into_iter().flatten());
+                }
+            }
+            Some(Err(error)) => {
+                let rest = &bytes[start..];
+                out.broken = Some((
+                    format!("invalid log document JSON: {error}"),
+                    excerpt(rest.trim_ascii_start()),
+                ));
+                break;
+            }
+        }
+    }
+    out.units = events
+        .into_par_iter()
+        .with_min_len(MIN_EVENTS_PER_TASK)
+        .map(|event| {
+            let ctx = UnitContext {
+                source,
+                format,
+                line: 0,
+                framing_time_ms: event
+                    .timestamp
+                    .and_then(|t| t.0)
+                    .and_then(|t| i64::try_from(t).ok()),
+                profiles,
+            };
+            let message = event
+                .message
+                .and_then(LenientString::into_inner)
+                .unwrap_or_default();
+            decode_log_message(message.as_bytes(), ctx)
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> String {
+        format!(r#"{{\"requestId\":\"{id}\",\"timestamp\":\"2025-10-01T00:00:00Z\"}}"#)
+    }
+
+    fn ids(units: &[Unit]) -> Vec<String> {
+        units
+            .iter()
+            .map(|u| match u {
+                Unit::Invocation(i) => i.request_id.clone(),
+                Unit::Noise => "noise".to_owned(),
+                Unit::Reject { reason, .. } => format!("reject: {reason}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decodes_envelopes_and_pages() {
+        let source: Arc<str> = Arc::from("file:///f");
+        let profiles = ProfileMap::default();
+        let data = |id| {
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{{"id":"1","timestamp":1759276800000,"message":"{}"}}]}}"#,
+                record(id)
+            )
+        };
+        let control = r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+        let page = format!(
+            "{{\n    \"events\": [\n        {{\"logStreamName\": \"s\", \"timestamp\": 1, \"message\": \"{}\"}},\n        {{\"timestamp\": 2, \"message\": \"Permissions are correctly set for Amazon Bedrock logs.\"}}\n    ],\n    \"nextToken\": \"t\"\n}}\n",
+            record("p")
+        );
+        // (input, ids, control messages, broken)
+        let cases: Vec<(String, Vec<&str>, u64, bool)> = vec![
+            (
+                format!("{}{}{}", data("a"), control, data("b")),
+                vec!["a", "b"],
+                1,
+                false,
+            ),
+            (
+                format!("{}\n{}\n", data("a"), data("b")),
+                vec!["a", "b"],
+                0,
+                false,
+            ),
+            (page.clone(), vec!["p", "noise"], 0, false),
+            (
+                format!("{page}{page}"),
+                vec!["p", "noise", "p", "noise"],
+                0,
+                false,
+            ),
+            (
+                format!("{}{{\"messageType\":\"DATA_MES", data("a")),
+                vec!["a"],
+                0,
+                true,
+            ),
+            (String::new(), vec![], 0, false),
+        ];
+        for (input, expected, controls, broken) in cases {
+            let out =
+                decode_documents(input.as_bytes(), SourceFormat::Firehose, &source, &profiles);
+            assert_eq!(ids(&out.units), expected, "{input}");
+            assert_eq!(out.control_messages, controls, "{input}");
+            assert_eq!(out.broken.is_some(), broken, "{input}");
+        }
+    }
+
+    #[test]
+    fn event_time_backs_up_a_record_without_one() {
+        let source: Arc<str> = Arc::from("file:///f");
+        let input =
+            r#"{"logEvents":[{"timestamp":1759276800000,"message":"{\"requestId\":\"x\"}"}]}"#;
+        let out = decode_documents(
+            input.as_bytes(),
+            SourceFormat::Firehose,
+            &source,
+            &ProfileMap::default(),
+        );
+        match &out.units[..] {
+            [Unit::Invocation(i)] => assert_eq!(i.timestamp_ms, 1_759_276_800_000),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,511 @@
+//! Decoding one whole object: detect compression, classify the content, pick the framing and
+//! emit what it holds in slices as it goes, so memory is bounded by the block size, not the
+//! object size (CLI pages excepted: a page is one JSON document and is read whole).
+
+use std::io::{self, BufRead, Read};
+use std::sync::Arc;
+
+use flate2::bufread::{GzDecoder, MultiGzDecoder};
+use rayon::prelude::*;
+
+use super::compression::{Compression, detect_compression};
+use super::envelope::{DocumentUnits, decode_documents};
+use super::lines::{BLOCK_BYTES, decode_block, for_each_block};
+use super::sniff::{Classification, NoiseKind, SNIFF_BYTES, classify};
+use super::{Decoded, Reject, Unit, excerpt};
+use crate::normalize::{ProfileMap, SourceFormat};
+
+/// What decoding needs besides the bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct DecodeOptions<'a> {
+    pub profiles: &'a ProfileMap,
+}
+
+/// What an object turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Log(SourceFormat),
+    Noise(NoiseKind),
+    /// Not a log shape (or unreadable); the object is one reject.
+    Unrecognized,
+}
+
+/// Totals of one decoded object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub kind: ObjectKind,
+    pub invocations: u64,
+    pub rejects: u64,
+    pub noise_events: u64,
+}
+
+/// First bytes read to classify an object; doubled until classification succeeds.
+const FIRST_SNIFF_BYTES: usize = 64 << 10;
+
+/// Decodes the object whose raw bytes `open` returns (it may be called twice: Firehose objects
+/// are classified from the decompressed start, then re-read member by member). `source` is the
+/// object's URI and `name` its key or path.
+pub fn decode_object(
+    source: &Arc<str>,
+    name: &str,
+    open: &dyn Fn() -> io::Result<Box<dyn BufRead + Send>>,
+    options: DecodeOptions<'_>,
+    emit: &mut dyn FnMut(Decoded),
+) -> io::Result<ObjectSummary> {
+    let mut summary = ObjectSummary {
+        kind: ObjectKind::Unrecognized,
+        invocations: 0,
+        rejects: 0,
+        noise_events: 0,
+    };
+    let mut emit_counted = |decoded: Decoded| {
+        summary.invocations += decoded.invocations.len() as u64;
+        summary.rejects += decoded.rejects.len() as u64;
+        summary.noise_events += decoded.noise_events;
+        if !decoded.is_empty() {
+            emit(decoded);
+        }
+    };
+
+    let mut raw = open()?;
+    let compression = detect_compression(raw.fill_buf()?);
+    let mut content: Box<dyn Read + Send> = match compression {
+        Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
+        Compression::None => Box::new(raw),
+    };
+    let Sniffed {
+        head,
+        complete,
+        classification,
+        error,
+    } = sniff(&mut content, name);
+    if let Some(error) = error {
+        if classification == Classification::Unrecognized {
+            emit_counted(object_reject(
+                source,
+                None,
+                format!("unreadable content: {error}"),
+                &head,
+            ));
+            return Ok(summary);
+        }
+        // What was read before the damage still counts; the framing reports where it broke.
+        content = Box::new(BrokenStream(Some(error)));
+    }
+    let kind = match classification {
+        Classification::Log(format) => ObjectKind::Log(format),
+        Classification::Noise(noise) => ObjectKind::Noise(noise),
+        Classification::Unrecognized => ObjectKind::Unrecognized,
+    };
+    let reject_reason = "content is not a Bedrock log shape (record lines, CloudWatch export, Firehose envelopes or a CLI page)";
+    match kind {
+        ObjectKind::Noise(_) => {}
+        ObjectKind::Unrecognized => {
+            emit_counted(object_reject(source, None, reject_reason.to_owned(), &head))
+        }
+        ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
+            let result = for_each_block(head, &mut content, |block| {
+                emit_counted(decode_block(block, format, source, options.profiles))
+            });
+            if let Err(broken) = result {
+                emit_counted(Decoded {
+                    rejects: vec![Reject {
+                        source: Arc::clone(source),
+                        format: Some(format),
+                        line: Some(broken.line),
+                        byte_offset: Some(broken.offset),
+                        reason: format!("object broke off: {}", broken.error),
+                        excerpt: broken.tail_excerpt,
+                    }],
+                    ..Decoded::default()
+                });
+            }
+        }
+        ObjectKind::Log(SourceFormat::Firehose) if compression == Compression::Gzip => {
+            drop(content);
+            decode_gzip_members(source, open()?, options, &mut emit_counted)?;
+        }
+        ObjectKind::Log(format) => {
+            let mut all = head;
+            if !complete && let Err(error) = content.read_to_end(&mut all) {
+                let offset = all.len() as u64;
+                emit_counted(object_reject(
+                    source,
+                    Some(offset),
+                    format!("object broke off: {error}"),
+                    &[],
+                ));
+            }
+            let mut ordinals = Ordinals::default();
+            let units = decode_documents(&all, format, source, options.profiles);
+            emit_counted(ordinals.number(units, source, format, None));
+        }
+    }
+    summary.kind = kind;
+    Ok(summary)
+}
+
+/// The start of an object's content and what it was classified as.
+struct Sniffed {
+    head: Vec<u8>,
+    /// `head` is the whole content.
+    complete: bool,
+    classification: Classification,
+    /// Reading broke off after `head`.
+    error: Option<io::Error>,
+}
+
+/// Reads the start of the content until it can be classified (or [`SNIFF_BYTES`] are read).
+fn sniff(content: &mut dyn Read, name: &str) -> Sniffed {
+    let mut head = Vec::new();
+    let mut limit = FIRST_SNIFF_BYTES;
+    loop {
+        let wanted = (limit - head.len()) as u64;
+        let error = (&mut *content).take(wanted).read_to_end(&mut head).err();
+        let complete = error.is_none() && head.len() < limit;
+        let classification = classify(&head, complete, name);
+        let decided = classification != Classification::Unrecognized;
+        if complete || decided || error.is_some() || limit >= SNIFF_BYTES {
+            return Sniffed {
+                head,
+                complete,
+                classification,
+                error,
+            };
+        }
+        limit *= 2;
+    }
+}
+
+/// A stream that already failed: yields its error once, then ends.
+struct BrokenStream(Option<io::Error>);
+
+impl Read for BrokenStream {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
+
+fn object_reject(source: &Arc<str>, offset: Option<u64>, reason: String, head: &[u8]) -> Decoded {
+    Decoded {
+        rejects: vec![Reject {
+            source: Arc::clone(source),
+            format: None,
+            line: None,
+            byte_offset: Some(offset.unwrap_or(0)),
+            reason,
+            excerpt: excerpt(head),
+        }],
+        ..Decoded::default()
+    }
+}
+
+/// Numbers the log events of an object 1, 2, 3, ... across its documents.
+#[derive(Default)]
+struct Ordinals {
+    next: u64,
+}
+
+impl Ordinals {
+    fn number(
+        &mut self,
+        units: DocumentUnits,
+        source: &Arc<str>,
+        format: SourceFormat,
+        byte_offset: Option<u64>,
+    ) -> Decoded {
+        let mut decoded = Decoded {
+            noise_events: units.control_messages,
+            ..Decoded::default()
+        };
+        for unit in units.units {
+            self.next += 1;
+            match unit {
+                Unit::Invocation(mut invocation) => {
+                    invocation.origin.line = self.next;
+                    decoded.invocations.push(*invocation);
+                }
+                Unit::Noise => decoded.noise_events += 1,
+                Unit::Reject { reason, excerpt } => decoded.rejects.push(Reject {
+                    source: Arc::clone(source),
+                    format: Some(format),
+                    line: Some(self.next),
+                    byte_offset,
+                    reason,
+                    excerpt,
+                }),
+            }
+        }
+        if let Some((reason, excerpt)) = units.broken {
+            decoded.rejects.push(Reject {
+                source: Arc::clone(source),
+                format: Some(format),
+                line: None,
+                byte_offset,
+                reason,
+                excerpt,
+            });
+        }
+        decoded
+    }
+}
+
+/// A `BufRead` that knows how many bytes have been consumed from it.
+struct Counting<R> {
+    inner: R,
+    consumed: u64,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.consumed += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amount: usize) {
+        self.consumed += amount as u64;
+        self.inner.consume(amount);
+    }
+}
+
+/// Firehose objects: one envelope per gzip member. Members are inflated one at a time, so each
+/// keeps its own offset for rejects, and decoded in parallel a block's worth at a time.
+fn decode_gzip_members(
+    source: &Arc<str>,
+    raw: Box<dyn BufRead + Send>,
+    options: DecodeOptions<'_>,
+    emit: &mut dyn FnMut(Decoded),
+) -> io::Result<()> {
+    let format = SourceFormat::Firehose;
+    let mut input = Counting {
+        inner: raw,
+        consumed: 0,
+    };
+    let mut ordinals = Ordinals::default();
+    let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0;
+    let mut flush = |batch: &mut Vec<(u64, Vec<u8>)>, emit: &mut dyn FnMut(Decoded)| {
+        let decoded: Vec<(u64, DocumentUnits)> = batch
+            .par_iter()
+            .map(|(offset, doc)| {
+                (
+                    *offset,
+                    decode_documents(doc, format, source, options.profiles),
+                )
+            })
+            .collect();
+        for (offset, units) in decoded {
+            emit(ordinals.number(units, source, format, Some(offset)));
+        }
+        batch.clear();
+    };
+    loop {
+        if input.fill_buf()?.is_empty() {
+            break;
+        }
+        let offset = input.consumed;
+        let mut doc = Vec::new();
+        if let Err(error) = GzDecoder::new(&mut input).read_to_end(&mut doc) {
+            flush(&mut batch, emit);
+            let mut reject = object_reject(
+                source,
+                Some(offset),
+                format!("corrupt gzip member: {error}"),
+                &doc,
+            );
+            reject.rejects[0].format = Some(format);
+            emit(reject);
+            return Ok(());
+        }
+        batch_bytes += doc.len();
+        batch.push((offset, doc));
+        if batch_bytes >= BLOCK_BYTES {
+            flush(&mut batch, emit);
+            batch_bytes = 0;
+        }
+    }
+    flush(&mut batch, emit);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{Compression as Level, write::GzEncoder};
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Level::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn decode(name: &str, bytes: Vec<u8>) -> (ObjectSummary, Vec<String>, Vec<Reject>) {
+        let source: Arc<str> = Arc::from(format!("file:///{name}"));
+        let profiles = ProfileMap::default();
+        let open = move || -> io::Result<Box<dyn BufRead + Send>> {
+            Ok(Box::new(io::Cursor::new(bytes.clone())))
+        };
+        let mut ids = Vec::new();
+        let mut rejects = Vec::new();
+        let summary = decode_object(
+            &source,
+            name,
+            &open,
+            DecodeOptions {
+                profiles: &profiles,
+            },
+            &mut |d| {
+                ids.extend(
+                    d.invocations
+                        .iter()
+                        .map(|i| format!("{}@{}", i.request_id, i.origin.line)),
+                );
+                rejects.extend(d.rejects);
+            },
+        )
+        .unwrap();
+        (summary, ids, rejects)
+    }
+
+    fn record(id: &str) -> String {
+        format!(
+            r#"{{"requestId":"{id}","timestamp":"2025-10-01T00:00:00Z","modelId":"amazon.nova-lite-v1:0"}}"#
+        )
+    }
+
+    fn envelope(ids: &[&str]) -> String {
+        let events: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    r#"{{"id":"e","timestamp":1,"message":{}}}"#,
+                    serde_json::to_string(&record(id)).unwrap()
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","logEvents":[{}]}}"#,
+            events.join(",")
+        )
+    }
+
+    #[test]
+    fn decodes_every_shape_of_object() {
+        let native = format!("{}\n{}\n", record("a"), record("b"));
+        let export = format!(
+            "2025-10-01T00:00:01.000Z {}\n2025-10-01T00:00:00.000Z {}\n",
+            record("d"),
+            record("c")
+        );
+        let mut firehose = gzip(envelope(&["e", "f"]).as_bytes());
+        firehose.extend(gzip(br#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#));
+        firehose.extend(gzip(envelope(&["g"]).as_bytes()));
+        let page = format!(
+            "{{\n    \"events\": [{{\"timestamp\": 1, \"message\": {}}}]\n}}",
+            serde_json::to_string(&record("h")).unwrap()
+        );
+        use ObjectKind::*;
+        // (name, bytes, kind, ids, rejects)
+        type Case<'a> = (&'a str, Vec<u8>, ObjectKind, Vec<&'a str>, usize);
+        let cases: Vec<Case> = vec![
+            (
+                "n.json.gz",
+                gzip(native.as_bytes()),
+                Log(SourceFormat::S3Native),
+                vec!["a@1", "b@2"],
+                0,
+            ),
+            (
+                "plain.json.gz",
+                native.clone().into_bytes(),
+                Log(SourceFormat::S3Native),
+                vec!["a@1", "b@2"],
+                0,
+            ),
+            (
+                "000000.gz",
+                gzip(export.as_bytes()),
+                Log(SourceFormat::CloudWatchExport),
+                vec!["d@1", "c@2"],
+                0,
+            ),
+            (
+                "stream-1-2025",
+                firehose,
+                Log(SourceFormat::Firehose),
+                vec!["e@1", "f@2", "g@3"],
+                0,
+            ),
+            (
+                "plain-firehose",
+                envelope(&["x", "y"]).into_bytes(),
+                Log(SourceFormat::Firehose),
+                vec!["x@1", "y@2"],
+                0,
+            ),
+            (
+                "page.json",
+                page.into_bytes(),
+                Log(SourceFormat::LogsCliPage),
+                vec!["h@1"],
+                0,
+            ),
+            (
+                "page.json.gz",
+                gzip(b"{\"events\":[]}"),
+                Log(SourceFormat::LogsCliPage),
+                vec![],
+                0,
+            ),
+            ("marker", Vec::new(), Noise(NoiseKind::Empty), vec![], 0),
+            ("empty.gz", gzip(b""), Noise(NoiseKind::Empty), vec![], 0),
+            (
+                "09/data/r_input.json.gz",
+                gzip(b"{\"messages\":[]}"),
+                Noise(NoiseKind::OffloadedBody),
+                vec![],
+                0,
+            ),
+            ("notes.txt", b"dear diary".to_vec(), Unrecognized, vec![], 1),
+        ];
+        for (name, bytes, kind, ids, rejects) in cases {
+            let (summary, got, got_rejects) = decode(name, bytes);
+            assert_eq!(summary.kind, kind, "{name}");
+            assert_eq!(got, ids, "{name}");
+            assert_eq!(got_rejects.len(), rejects, "{name}: {got_rejects:?}");
+            assert_eq!(summary.invocations, ids.len() as u64, "{name}");
+        }
+    }
+
+    #[test]
+    fn keeps_what_precedes_corruption() {
+        let mut native = gzip(format!("{}\n{}\n", record("a"), record("b")).as_bytes());
+        native.truncate(native.len() - 12);
+        let (_, ids, rejects) = decode("cut.json.gz", native);
+        assert!(ids.len() <= 2);
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        assert!(
+            rejects[0].reason.starts_with("object broke off"),
+            "{rejects:?}"
+        );
+
+        let mut firehose = gzip(envelope(&["e"]).as_bytes());
+        let second = firehose.len() as u64;
+        firehose.extend(b"\x1f\x8bnot really gzip");
+        let (_, ids, rejects) = decode("stream", firehose);
+        assert_eq!(ids, ["e@1"]);
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects[0].byte_offset, Some(second));
+        assert!(
+            rejects[0].reason.starts_with("corrupt gzip member"),
+            "{rejects:?}"
+        );
+    }
+}

@@ -1,0 +1,369 @@
+//! Normalization: from a [`RawRecord`] as Bedrock wrote it to an [`Invocation`], the row the
+//! dataset stores: UTC event time, charged identity, base model and scope, integer token counts.
+//!
+//! Pure: no I/O, no clock. Everything that can make a record unusable (no request id, no valid
+//! timestamp) is reported as a [`NormalizeError`] so the caller can file it as a reject.
+
+pub mod identity;
+pub mod model;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::decode::record::RawRecord;
+pub use identity::{Principal, PrincipalType, resolve_principal};
+pub use model::{InferenceScope, ProfileMap, ResolvedModel, resolve_model};
+
+/// The delivery shape an object was decoded as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceFormat {
+    /// Native delivery to S3: (gzip) JSON lines.
+    S3Native,
+    /// A CloudWatch Logs export task: `<timestamp> <record>` lines.
+    CloudWatchExport,
+    /// A CloudWatch Logs subscription delivered by Firehose: concatenated envelopes.
+    Firehose,
+    /// A saved `aws logs filter-log-events` / `get-log-events` page.
+    LogsCliPage,
+}
+
+impl SourceFormat {
+    /// The name stored in the `source_format` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::S3Native => "s3_native",
+            SourceFormat::CloudWatchExport => "cloudwatch_export",
+            SourceFormat::Firehose => "firehose",
+            SourceFormat::LogsCliPage => "logs_cli_page",
+        }
+    }
+}
+
+/// Where a record was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// URI of the object (`file:///...`, later `s3://...`).
+    pub source: Arc<str>,
+    pub format: SourceFormat,
+    /// 1-based line number, or ordinal of the event in envelope/page objects.
+    pub line: u64,
+    /// When the framing carries its own event time (export line prefix, log event timestamp),
+    /// in milliseconds since the epoch; used only if the record has none.
+    pub framing_time_ms: Option<i64>,
+}
+
+/// Token counters of one request. Absent counters are 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenCounts {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    /// The part of `cache_write_tokens` written with a 1-hour lifetime.
+    pub cache_write_1h_tokens: u64,
+}
+
+/// One normalized model invocation: a row of the `invocations` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub request_id: String,
+    /// Event time in milliseconds since the Unix epoch, UTC.
+    pub timestamp_ms: i64,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub inference_region: Option<String>,
+    pub operation: Option<String>,
+    pub model_id: Option<String>,
+    pub model: Option<String>,
+    pub inference_scope: Option<InferenceScope>,
+    pub identity_arn: Option<String>,
+    pub principal: Principal,
+    pub tokens: TokenCounts,
+    /// Whether the record carried any token counter at all (absent is not the same as 0).
+    pub usage_reported: bool,
+    pub latency_ms: Option<u64>,
+    pub first_byte_latency_ms: Option<u64>,
+    pub error_code: Option<String>,
+    pub stop_reason: Option<String>,
+    /// `requestMetadata` as a compact JSON object with sorted keys.
+    pub request_metadata: Option<String>,
+    pub origin: Origin,
+}
+
+impl Invocation {
+    /// The UTC month of the event, `YYYY-MM`: the partition the row belongs to.
+    pub fn month(&self) -> String {
+        month_of(self.timestamp_ms)
+    }
+}
+
+/// `YYYY-MM` of a UTC millisecond timestamp.
+pub fn month_of(timestamp_ms: i64) -> String {
+    let time = DateTime::<Utc>::from_timestamp_millis(timestamp_ms).unwrap_or_default();
+    format!("{:04}-{:02}", time.year(), time.month())
+}
+
+/// Why a record cannot become an invocation.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NormalizeError {
+    #[error("record has no requestId")]
+    MissingRequestId,
+    #[error("record has no timestamp")]
+    MissingTimestamp,
+    #[error("record timestamp is not RFC 3339: {0:?}")]
+    BadTimestamp(String),
+}
+
+/// Parses an RFC 3339 timestamp into UTC milliseconds since the epoch.
+pub fn parse_timestamp_ms(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// Turns a parsed record into an invocation.
+pub fn normalize(
+    raw: RawRecord<'_>,
+    origin: Origin,
+    profiles: &ProfileMap,
+) -> Result<Invocation, NormalizeError> {
+    let request_id = raw
+        .request_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or(NormalizeError::MissingRequestId)?
+        .to_owned();
+    let timestamp_ms = match raw.timestamp.as_deref() {
+        Some(text) => {
+            parse_timestamp_ms(text).ok_or_else(|| NormalizeError::BadTimestamp(text.to_owned()))?
+        }
+        None => origin
+            .framing_time_ms
+            .ok_or(NormalizeError::MissingTimestamp)?,
+    };
+
+    let input = raw.input();
+    let output = raw.output();
+    let counter = |c: Option<&Option<crate::decode::lenient::LenientU64>>| {
+        c.and_then(|c| c.as_ref()).and_then(|c| c.0)
+    };
+    let input_tokens = counter(input.map(|i| &i.input_token_count));
+    let cache_read = counter(input.map(|i| &i.cache_read_input_token_count));
+    let cache_write = counter(input.map(|i| &i.cache_write_input_token_count));
+    let output_tokens = counter(output.map(|o| &o.output_token_count));
+    let usage_reported = [input_tokens, cache_read, cache_write, output_tokens]
+        .iter()
+        .any(Option::is_some);
+
+    let body = output.and_then(|o| o.body.clone()).unwrap_or_default();
+    let cache_write_tokens = cache_write.unwrap_or(0);
+    let tokens = TokenCounts {
+        input_tokens: input_tokens.unwrap_or(0),
+        output_tokens: output_tokens.unwrap_or(0),
+        cache_read_tokens: cache_read.unwrap_or(0),
+        cache_write_tokens,
+        // A split larger than the total would bill tokens that were never written.
+        cache_write_1h_tokens: body
+            .cache_write_1h_tokens
+            .unwrap_or(0)
+            .min(cache_write_tokens),
+    };
+
+    let model_id = raw.model_id.as_deref().map(str::to_owned);
+    let resolved = model_id.as_deref().map(|id| {
+        let mut resolved = resolve_model(id, profiles);
+        if resolved.model.is_none() && resolved.scope == InferenceScope::PromptRouter {
+            resolved.model = body
+                .routed_model_id
+                .as_deref()
+                .and_then(|routed| resolve_model(routed, profiles).model);
+        }
+        resolved
+    });
+    let identity_arn = raw.identity_arn().map(str::to_owned);
+    let principal = resolve_principal(identity_arn.as_deref());
+    // A guardrail that intervened is what ended the request, whatever the model's stop reason.
+    let stop_reason = if body.guardrail_intervened {
+        Some("guardrail_intervened".to_owned())
+    } else {
+        body.stop_reason
+    };
+
+    Ok(Invocation {
+        request_id,
+        timestamp_ms,
+        account_id: owned(&raw.account_id),
+        region: owned(&raw.region),
+        inference_region: owned(&raw.inference_region),
+        operation: owned(&raw.operation),
+        model_id,
+        model: resolved.as_ref().and_then(|r| r.model.clone()),
+        inference_scope: resolved.map(|r| r.scope),
+        identity_arn,
+        principal,
+        tokens,
+        usage_reported,
+        latency_ms: body.latency_ms,
+        first_byte_latency_ms: body.first_byte_latency_ms,
+        error_code: owned(&raw.error_code).filter(|code| !code.is_empty()),
+        stop_reason,
+        request_metadata: raw
+            .request_metadata
+            .and_then(|m| m.into_inner())
+            .map(metadata_json),
+        origin,
+    })
+}
+
+fn owned(value: &Option<std::borrow::Cow<'_, str>>) -> Option<String> {
+    value.as_deref().map(str::to_owned)
+}
+
+fn metadata_json(
+    map: std::collections::BTreeMap<String, crate::decode::lenient::LenientString>,
+) -> String {
+    let strings: std::collections::BTreeMap<String, Option<String>> =
+        map.into_iter().map(|(k, v)| (k, v.into_inner())).collect();
+    serde_json::to_string(&strings).expect("a map of strings always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::record::parse_record;
+
+    fn origin() -> Origin {
+        Origin {
+            source: Arc::from("file:///logs/a.json.gz"),
+            format: SourceFormat::S3Native,
+            line: 3,
+            framing_time_ms: Some(1_700_000_000_000),
+        }
+    }
+
+    fn normalized(json: &str) -> Result<Invocation, NormalizeError> {
+        normalize(
+            parse_record(json.as_bytes()).unwrap(),
+            origin(),
+            &ProfileMap::default(),
+        )
+    }
+
+    #[test]
+    fn rejects_records_without_key_or_time() {
+        let cases: &[(&str, NormalizeError)] = &[
+            (
+                r#"{"timestamp":"2025-10-02T09:14:07Z"}"#,
+                NormalizeError::MissingRequestId,
+            ),
+            (
+                r#"{"requestId":"  ","timestamp":"2025-10-02T09:14:07Z"}"#,
+                NormalizeError::MissingRequestId,
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"yesterday"}"#,
+                NormalizeError::BadTimestamp("yesterday".into()),
+            ),
+        ];
+        for (json, error) in cases {
+            assert_eq!(normalized(json).unwrap_err(), *error, "{json}");
+        }
+    }
+
+    #[test]
+    fn event_time_is_utc_and_decides_the_month() {
+        let cases: &[(&str, i64, &str)] = &[
+            ("2025-09-30T23:59:59Z", 1_759_276_799_000, "2025-09"),
+            ("2025-10-01T00:00:00Z", 1_759_276_800_000, "2025-10"),
+            ("2025-10-01T01:30:00+02:00", 1_759_275_000_000, "2025-09"),
+            ("2025-10-31T23:59:59.999Z", 1_761_955_199_999, "2025-10"),
+        ];
+        for (text, ms, month) in cases {
+            let json = format!(r#"{{"requestId":"r","timestamp":"{text}"}}"#);
+            let invocation = normalized(&json).unwrap();
+            assert_eq!(invocation.timestamp_ms, *ms, "{text}");
+            assert_eq!(invocation.month(), *month, "{text}");
+        }
+        let without_time = normalized(r#"{"requestId":"r"}"#).unwrap();
+        assert_eq!(
+            without_time.timestamp_ms, 1_700_000_000_000,
+            "framing time is the fallback"
+        );
+    }
+
+    #[test]
+    fn counts_tokens_with_cache_split_and_absent_counters() {
+        // (record, tokens, usage_reported)
+        let cases: &[(&str, TokenCounts, bool)] = &[
+            (
+                r#"{"requestId":"r","timestamp":"2025-10-02T09:14:07Z","input":{"inputTokenCount":1,"cacheReadInputTokenCount":129709},"output":{"outputTokenCount":611}}"#,
+                TokenCounts {
+                    input_tokens: 1,
+                    output_tokens: 611,
+                    cache_read_tokens: 129_709,
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2025-10-02T09:14:07Z","input":{"inputTokenCount":3,"cacheWriteInputTokenCount":500},"output":{"outputTokenCount":9,"outputBodyJson":{"usage":{"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":400}}}}}"#,
+                TokenCounts {
+                    input_tokens: 3,
+                    output_tokens: 9,
+                    cache_write_tokens: 500,
+                    cache_write_1h_tokens: 400,
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2025-10-02T09:14:07Z","input":{"cacheWriteInputTokenCount":50},"output":{"outputBodyJson":{"usage":{"cache_creation":{"ephemeral_1h_input_tokens":400}}}}}"#,
+                TokenCounts {
+                    cache_write_tokens: 50,
+                    cache_write_1h_tokens: 50,
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2025-10-02T09:14:07Z","errorCode":"ThrottlingException","input":{"inputBodyJson":{}}}"#,
+                TokenCounts::default(),
+                false,
+            ),
+        ];
+        for (json, tokens, reported) in cases {
+            let invocation = normalized(json).unwrap();
+            assert_eq!(invocation.tokens, *tokens, "{json}");
+            assert_eq!(invocation.usage_reported, *reported, "{json}");
+        }
+    }
+
+    #[test]
+    fn carries_latency_stop_reason_metadata_and_router_choice() {
+        let json = r#"{"requestId":"r","timestamp":"2025-10-02T09:14:07Z","operation":"Converse","modelId":"arn:aws:bedrock:us-east-1:111122223333:default-prompt-router/anthropic.claude:1","requestMetadata":{"user":"u@example.com","app":"ide"},"output":{"outputBodyJson":{"stopReason":"end_turn","metrics":{"latencyMs":812},"trace":{"promptRouter":{"invokedModelId":"arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"}}}}}"#;
+        let invocation = normalized(json).unwrap();
+        assert_eq!(invocation.latency_ms, Some(812));
+        assert_eq!(invocation.first_byte_latency_ms, None);
+        assert_eq!(invocation.stop_reason.as_deref(), Some("end_turn"));
+        assert_eq!(
+            invocation.model.as_deref(),
+            Some("anthropic.claude-3-5-haiku-20241022-v1:0")
+        );
+        assert_eq!(
+            invocation.inference_scope,
+            Some(InferenceScope::PromptRouter)
+        );
+        assert_eq!(
+            invocation.request_metadata.as_deref(),
+            Some(r#"{"app":"ide","user":"u@example.com"}"#)
+        );
+
+        let guardrail = r#"{"requestId":"r","timestamp":"2025-10-02T09:14:07Z","output":{"outputBodyJson":{"stop_reason":"end_turn","amazon-bedrock-guardrailAction":"INTERVENED"}}}"#;
+        assert_eq!(
+            normalized(guardrail).unwrap().stop_reason.as_deref(),
+            Some("guardrail_intervened")
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! SQL over the dataset, and turning results into bytes for the terminal or a file.
+//!
+//! Formatting is a pure function of the batches so it can be tested without a dataset.
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
+use parquet::arrow::ArrowWriter;
+
+use crate::dataset::write::dataset_properties;
+use crate::dataset::{DatasetError, Layout, register_tables, session};
+
+/// How query results are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// An aligned text table.
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// A Parquet file (zstd).
+    Parquet,
+}
+
+/// The result of a query: its schema (also when there are no rows) and its batches.
+#[derive(Debug)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+/// Runs one SQL statement against the dataset's `invocations` and `rejects` tables.
+pub async fn run_sql(layout: &Layout, sql: &str) -> Result<QueryResult, DatasetError> {
+    // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
+    let ctx = session()?.enable_url_table();
+    register_tables(&ctx, layout).await?;
+    let frame = ctx.sql(sql).await?;
+    let schema = SchemaRef::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    Ok(QueryResult { schema, batches })
+}
+
+/// Renders a result in `format`.
+pub fn format_result(result: &QueryResult, format: OutputFormat) -> Result<Vec<u8>, FormatError> {
+    let batches = &result.batches;
+    let mut out = Vec::new();
+    match format {
+        OutputFormat::Table => {
+            let table = arrow::util::pretty::pretty_format_batches_with_schema(
+                result.schema.clone(),
+                batches,
+            )?;
+            out = format!("{table}\n").into_bytes();
+        }
+        OutputFormat::Csv => {
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
+            if batches.is_empty() {
+                writer.write(&RecordBatch::new_empty(result.schema.clone()))?;
+            }
+            for batch in batches {
+                writer.write(batch)?;
+            }
+        }
+        OutputFormat::Json => {
+            let mut writer = arrow::json::ArrayWriter::new(&mut out);
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+            if batches.iter().all(|b| b.num_rows() == 0) {
+                out = b"[]".to_vec();
+            }
+            out.push(b'\n');
+        }
+        OutputFormat::Ndjson => {
+            let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+        }
+        OutputFormat::Parquet => {
+            let mut writer =
+                ArrowWriter::try_new(&mut out, result.schema.clone(), Some(dataset_properties()))?;
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.close()?;
+        }
+    }
+    Ok(out)
+}
+
+/// Why a result could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("arrow: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    fn result(rows: bool) -> QueryResult {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("model", DataType::Utf8, true),
+            Field::new("requests", DataType::Int64, false),
+        ]));
+        let batches = if rows {
+            vec![
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(StringArray::from(vec![Some("amazon.nova-lite-v1:0"), None])),
+                        Arc::new(Int64Array::from(vec![3, 12])),
+                    ],
+                )
+                .unwrap(),
+            ]
+        } else {
+            vec![]
+        };
+        QueryResult { schema, batches }
+    }
+
+    #[test]
+    fn renders_every_text_format() {
+        let cases: &[(OutputFormat, bool, &str)] = &[
+            (
+                OutputFormat::Table,
+                true,
+                "+-----------------------+----------+\n\
+                 | model                 | requests |\n\
+                 +-----------------------+----------+\n\
+                 | amazon.nova-lite-v1:0 | 3        |\n\
+                 |                       | 12       |\n\
+                 +-----------------------+----------+\n",
+            ),
+            (
+                OutputFormat::Table,
+                false,
+                "+-------+----------+\n| model | requests |\n+-------+----------+\n+-------+----------+\n",
+            ),
+            (
+                OutputFormat::Csv,
+                true,
+                "model,requests\namazon.nova-lite-v1:0,3\n,12\n",
+            ),
+            (OutputFormat::Csv, false, "model,requests\n"),
+            (
+                OutputFormat::Json,
+                true,
+                "[{\"model\":\"amazon.nova-lite-v1:0\",\"requests\":3},{\"requests\":12}]\n",
+            ),
+            (OutputFormat::Json, false, "[]\n"),
+            (
+                OutputFormat::Ndjson,
+                true,
+                "{\"model\":\"amazon.nova-lite-v1:0\",\"requests\":3}\n{\"requests\":12}\n",
+            ),
+        ];
+        for (format, rows, expected) in cases {
+            let bytes = format_result(&result(*rows), *format).unwrap();
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                *expected,
+                "{format:?} rows={rows}"
+            );
+        }
+    }
+
+    #[test]
+    fn renders_parquet_that_reads_back() {
+        let bytes = format_result(&result(true), OutputFormat::Parquet).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(bytes),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(rows, 2);
+    }
+}

@@ -1,0 +1,201 @@
+//! Properties of the dataset: one row per request however inputs arrive, atomic visibility,
+//! month partitions that queries prune.
+
+use std::path::PathBuf;
+
+use crate::util::{TABLE_DUMP_SQL, Workspace, logs};
+
+/// Every fixture object, in a stable order.
+fn fixture_objects() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walk(&logs());
+    files.sort();
+    files
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn table_after(batches: &[Vec<PathBuf>]) -> String {
+    let work = Workspace::new();
+    for batch in batches {
+        let inputs: Vec<&std::path::Path> = batch.iter().map(PathBuf::as_path).collect();
+        work.ingest(&inputs);
+    }
+    work.sql_csv(TABLE_DUMP_SQL)
+}
+
+#[test]
+fn same_table_whatever_the_order_split_or_repetition() {
+    let objects = fixture_objects();
+    let once = table_after(std::slice::from_ref(&objects));
+    assert_eq!(once.lines().count(), 1 + 42, "42 distinct requests");
+
+    let reversed: Vec<PathBuf> = objects.iter().rev().cloned().collect();
+    let (odd, even): (Vec<_>, Vec<_>) = objects
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 1);
+    let odd: Vec<PathBuf> = odd.into_iter().map(|(_, p)| p).collect();
+    let even: Vec<PathBuf> = even.into_iter().map(|(_, p)| p).collect();
+    let cases: Vec<(&str, Vec<Vec<PathBuf>>)> = vec![
+        ("ingested twice", vec![objects.clone(), objects.clone()]),
+        ("reversed", vec![reversed.clone()]),
+        ("split across two runs", vec![odd.clone(), even.clone()]),
+        ("split the other way round", vec![even, odd]),
+        (
+            "one object per run, backwards",
+            reversed.iter().map(|p| vec![p.clone()]).collect(),
+        ),
+    ];
+    for (name, batches) in cases {
+        assert_eq!(table_after(&batches), once, "{name}");
+    }
+}
+
+#[test]
+fn reingesting_rewrites_identical_files_and_rejects_once() {
+    let work = Workspace::new();
+    work.ingest(&[&logs()]);
+    let month_file = work.data().join("invocations/month=2025-10/data.parquet");
+    let first = std::fs::read(&month_file).unwrap();
+    let rejects = work.sql_csv("SELECT count(*) AS n FROM rejects");
+    work.ingest(&[&logs()]);
+    assert_eq!(
+        std::fs::read(&month_file).unwrap(),
+        first,
+        "byte-identical month file"
+    );
+    assert_eq!(work.sql_csv("SELECT count(*) AS n FROM rejects"), rejects);
+}
+
+#[test]
+fn partitions_by_utc_month_of_the_event() {
+    let work = Workspace::new();
+    work.ingest(&[&logs()]);
+    let boundaries = work.sql_csv(
+        "SELECT month, CAST(timestamp AS VARCHAR) AS timestamp FROM invocations \
+         WHERE timestamp IN ('2025-09-30T23:59:59Z', '2025-10-01T00:00:00Z', '2025-10-31T23:59:59Z', '2025-11-01T00:00:00Z') \
+         ORDER BY timestamp",
+    );
+    assert_eq!(
+        boundaries,
+        "month,timestamp\n\
+         2025-09,2025-09-30T23:59:59Z\n\
+         2025-10,2025-10-01T00:00:00Z\n\
+         2025-10,2025-10-31T23:59:59Z\n\
+         2025-11,2025-11-01T00:00:00Z\n"
+    );
+    let mut months: Vec<String> = std::fs::read_dir(work.data().join("invocations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    months.sort();
+    assert_eq!(months, ["month=2025-09", "month=2025-10", "month=2025-11"]);
+}
+
+#[test]
+fn month_filters_prune_other_partitions() {
+    let work = Workspace::new();
+    work.ingest(&[&logs()]);
+    let plan =
+        work.sql_csv("EXPLAIN SELECT sum(input_tokens) FROM invocations WHERE month = '2025-10'");
+    assert!(plan.contains("month=2025-10"), "{plan}");
+    assert!(
+        !plan.contains("month=2025-09") && !plan.contains("month=2025-11"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn leftovers_of_a_crashed_run_are_never_read_and_are_cleared() {
+    let work = Workspace::new();
+    work.ingest(&[&logs()]);
+    let table = work.sql_csv(TABLE_DUMP_SQL);
+    // What a run killed mid-way leaves behind: staged rows and a half-written file.
+    let data = work.data();
+    std::fs::create_dir_all(data.join("_staging/run-1/month=2025-10")).unwrap();
+    std::fs::copy(
+        data.join("invocations/month=2025-10/data.parquet"),
+        data.join("_staging/run-1/month=2025-10/part-000001.parquet"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(data.join("_tmp")).unwrap();
+    std::fs::write(data.join("_tmp/1-0.tmp"), b"PAR1 half a file").unwrap();
+    assert_eq!(
+        work.sql_csv(TABLE_DUMP_SQL),
+        table,
+        "queries ignore private directories"
+    );
+    work.ingest(&[&logs()]);
+    assert_eq!(work.sql_csv(TABLE_DUMP_SQL), table);
+    assert!(!data.join("_staging").exists() && !data.join("_tmp").exists());
+}
+
+#[test]
+fn sql_writes_every_format() {
+    let work = Workspace::new();
+    work.ingest(&[&logs()]);
+    let data = work.data().display().to_string();
+    let sql = "SELECT month, count(*) AS requests FROM invocations GROUP BY month ORDER BY month";
+    let cases: &[(&str, &str)] = &[
+        ("csv", "month,requests\n2025-09,7\n2025-10,30\n2025-11,5\n"),
+        (
+            "ndjson",
+            "{\"month\":\"2025-09\",\"requests\":7}\n{\"month\":\"2025-10\",\"requests\":30}\n{\"month\":\"2025-11\",\"requests\":5}\n",
+        ),
+    ];
+    for (format, expected) in cases {
+        assert_eq!(
+            work.ok(&["sql", "--data", &data, "--format", format, sql]),
+            *expected,
+            "{format}"
+        );
+    }
+    let table = work.ok(&["sql", "--data", &data, sql]);
+    assert!(table.contains("| 2025-10 | 30       |"), "{table}");
+
+    let out = work.path("result.parquet");
+    work.ok(&[
+        "sql",
+        "--data",
+        &data,
+        "--format",
+        "parquet",
+        "--out",
+        &out.display().to_string(),
+        sql,
+    ]);
+    let reread = work.ok(&[
+        "sql",
+        "--data",
+        &data,
+        "--format",
+        "csv",
+        &format!("SELECT count(*) AS n FROM '{}'", out.display()),
+    ]);
+    assert_eq!(reread, "n\n3\n");
+
+    let sql_file = work.path("q.sql");
+    std::fs::write(&sql_file, sql).unwrap();
+    let from_file = work.ok(&[
+        "sql",
+        "--data",
+        &data,
+        "--format",
+        "csv",
+        "-f",
+        &sql_file.display().to_string(),
+    ]);
+    assert_eq!(from_file, cases[0].1);
+}

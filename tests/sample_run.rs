@@ -1,0 +1,60 @@
+//! The README's first command, `run` on the bundled fixtures, and what it puts in the dataset.
+
+use crate::util::{TABLE_DUMP_SQL, Workspace, assert_snapshot, fixture_text, fixtures, logs};
+
+const AGGREGATES_SQL: &str = "SELECT month, coalesce(identity, '') AS identity, coalesce(model, '') AS model, \
+     count(*) AS requests, count(error_code) AS failed_requests, sum(input_tokens) AS input_tokens, \
+     sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens, \
+     sum(cache_write_tokens) AS cache_write_tokens, sum(cache_write_1h_tokens) AS cache_write_1h_tokens \
+     FROM invocations GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+fn sample_run(work: &Workspace) -> String {
+    let data = work.data();
+    let logs = logs();
+    let profiles = fixtures().join("profiles.csv");
+    work.ok(&[
+        "run",
+        &logs.display().to_string(),
+        "--data",
+        &data.display().to_string(),
+        "--profiles",
+        &profiles.display().to_string(),
+    ])
+}
+
+#[test]
+fn sample_run_output_matches_snapshot() {
+    let work = Workspace::new();
+    assert_snapshot("expected/run.txt", &sample_run(&work));
+}
+
+#[test]
+fn sample_table_matches_snapshot() {
+    let work = Workspace::new();
+    sample_run(&work);
+    assert_snapshot("expected/invocations.csv", &work.sql_csv(TABLE_DUMP_SQL));
+}
+
+#[test]
+fn aggregates_match_the_independent_oracle() {
+    let work = Workspace::new();
+    sample_run(&work);
+    let expected = fixture_text("expected/aggregates.csv");
+    assert_eq!(work.sql_csv(AGGREGATES_SQL), expected);
+}
+
+#[test]
+fn every_reject_is_recorded_with_its_position() {
+    let work = Workspace::new();
+    sample_run(&work);
+    let rejects = work.sql_csv(
+        "SELECT regexp_replace(source, '^file://.*/fixtures/logs/', '') AS source, source_format, line, byte_offset, \
+         split_part(reason, ':', 1) AS reason FROM rejects ORDER BY source, line",
+    );
+    assert_snapshot("expected/rejects.csv", &rejects);
+    assert_eq!(
+        rejects.lines().count(),
+        1 + 7,
+        "6 rejected lines and 1 rejected object:\n{rejects}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::dataset::stage::{Staged, Stager};
 use crate::dataset::{DatasetError, Layout};
 use crate::decode::{DecodeOptions, Decoded, ObjectKind, decode_object};
 use crate::normalize::ProfileMap;
+use crate::pricing::PriceBookInUse;
 use crate::source::{SourceObject, local};
 
 /// Decoded slices in flight between the decoders and the stager.
@@ -23,6 +24,8 @@ const CHANNEL_SLICES: usize = 8;
 #[derive(Clone, Copy, Debug)]
 pub struct IngestOptions<'a> {
     pub profiles: &'a ProfileMap,
+    /// Prices every row of the months the ingest touches.
+    pub prices: &'a PriceBookInUse,
     /// Draw a progress bar on stderr (only shown on a terminal).
     pub progress: bool,
 }
@@ -118,7 +121,7 @@ pub async fn ingest(
     })?;
 
     for (month, staged_month) in &staged.months {
-        let commit = commit_month(layout, month, &staged_month.dir).await?;
+        let commit = commit_month(layout, month, Some(&staged_month.dir), options.prices).await?;
         report.months.insert(
             month.clone(),
             MonthIngest {

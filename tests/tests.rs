@@ -2,6 +2,8 @@
 
 mod util;
 
+mod chargeback;
 mod dataset;
 mod exit_codes;
+mod queries;
 mod sample_run;

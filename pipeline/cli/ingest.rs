@@ -1,16 +1,14 @@
 //! `bedrock-ledger ingest`: decode log objects into the dataset.
 
-use std::fs::File;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::ingest::{IngestOptions, IngestReport, ingest};
-use bedrock_ledger::normalize::ProfileMap;
 use bedrock_ledger::source::local::list_objects;
 
-use super::exit;
+use super::{exit, inputs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,9 +18,12 @@ pub struct Args {
     /// The dataset directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
-    /// CSV `arn,model_id` resolving application inference profile ARNs to models.
+    /// CSV `arn,model_id[,team,cost_center]` resolving application inference profile ARNs.
     #[arg(long, value_name = "FILE")]
     pub profiles: Option<PathBuf>,
+    /// The price book (default: the one shipped with the binary).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
@@ -34,17 +35,13 @@ pub async fn execute(args: Args) -> Result<u8> {
 
 /// Runs the ingest that `ingest` and `run` share.
 pub async fn ingest_inputs(args: &Args) -> Result<IngestReport> {
-    let profiles = match &args.profiles {
-        Some(path) => {
-            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            ProfileMap::from_csv(file).with_context(|| format!("reading {}", path.display()))?
-        }
-        None => ProfileMap::default(),
-    };
+    let profiles = inputs::profiles(args.profiles.as_deref())?;
+    let prices = inputs::prices(args.prices.as_deref())?;
     let objects = list_objects(&args.inputs).context("listing inputs")?;
     let layout = Layout::new(&args.data);
     let options = IngestOptions {
         profiles: &profiles,
+        prices: &prices,
         progress: std::io::stderr().is_terminal(),
     };
     ingest(objects, &layout, options)

@@ -2,6 +2,10 @@
 //! their context chain, and documented exit codes.
 
 mod ingest;
+mod inputs;
+mod query;
+mod report;
+mod reprice;
 mod run;
 mod sql;
 
@@ -41,6 +45,13 @@ enum Command {
     Run(run::Args),
     /// Run SQL over the dataset's `invocations` and `rejects` tables.
     Sql(sql::Args),
+    /// Run a named query from queries/ (or list them).
+    Query(query::Args),
+    /// Write a report: the monthly chargeback CSV and manifest, or latency per model.
+    #[command(subcommand)]
+    Report(report::Command),
+    /// Recompute every cost in the dataset with a (new) price book, without reading any log.
+    Reprice(reprice::Args),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -72,6 +83,9 @@ pub fn main() -> ExitCode {
             Command::Ingest(args) => ingest::execute(args).await,
             Command::Run(args) => run::execute(args).await,
             Command::Sql(args) => sql::execute(args).await,
+            Command::Query(args) => query::execute(args).await,
+            Command::Report(command) => report::execute(command).await,
+            Command::Reprice(args) => reprice::execute(args).await,
         }
     });
     match outcome {

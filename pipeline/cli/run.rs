@@ -1,18 +1,24 @@
 //! `bedrock-ledger run`: the nightly entry point. Ingests, then prints per month what the
 //! dataset now holds and what this run added, and exits non-zero when the run went badly.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::ingest::IngestReport;
-use bedrock_ledger::query::{OutputFormat, format_result, run_sql};
+use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
+use bedrock_ledger::report::report_session;
 
-use super::{exit, ingest, print_stdout};
+use super::{exit, ingest, inputs, print_stdout, report};
 
 #[derive(Debug, clap::Args)]
 #[group(skip)]
 pub struct Args {
     #[command(flatten)]
     pub ingest: ingest::Args,
+    /// CSV `pattern,team,cost_center` attributing identities to teams in the chargeback.
+    #[arg(long, value_name = "FILE")]
+    pub teams: Option<PathBuf>,
     /// Exit with code 3 when rejected lines/objects exceed this fraction of decoded records.
     #[arg(long, value_name = "RATIO", value_parser = parse_ratio)]
     pub max_reject_ratio: Option<f64>,
@@ -26,22 +32,36 @@ fn parse_ratio(text: &str) -> Result<f64, String> {
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
+    let teams = inputs::teams(args.teams.as_deref())?;
     let report = ingest::ingest_inputs(&args.ingest).await?;
     let layout = Layout::new(&args.ingest.data);
+    let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
+    let ctx = report_session(&layout, &teams, &profiles).await?;
     let mut out = String::new();
     if report.months.is_empty() {
         out.push_str("no invocations in this run\n");
     } else {
-        let result = run_sql(&layout, &month_totals_sql(&report))
+        let result = run_statement(&ctx, &month_totals_sql(&report), &[])
             .await
             .context("summarizing the months this run touched")?;
-        out.push_str(&String::from_utf8_lossy(&format_result(
-            &result,
-            OutputFormat::Table,
-        )?));
+        let table = format_result(&result, OutputFormat::Table)?;
+        out.push_str(&String::from_utf8_lossy(&table));
     }
     out.push_str(&ingest::summary_line(&report));
     out.push('\n');
+    for month in report.months.keys() {
+        let csv = layout
+            .root()
+            .join("reports")
+            .join(format!("chargeback-{month}.csv"));
+        let chargeback = report::write_chargeback(&ctx, &layout, month, &csv).await?;
+        out.push_str(&format!(
+            "chargeback {month}: {} rows, {} USD, {} unpriced requests (reports/chargeback-{month}.csv)\n",
+            chargeback.manifest.rows,
+            chargeback.manifest.total_cost_usd,
+            chargeback.manifest.unpriced_requests,
+        ));
+    }
     print_stdout(out.as_bytes())?;
 
     ingest::fail_on_unreadable(&report)?;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::dataset::Layout;
-use bedrock_ledger::query::{OutputFormat, format_result, run_sql};
+use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
+use bedrock_ledger::report::report_session;
 
-use super::{exit, print_stdout};
+use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,6 +31,12 @@ pub struct Args {
     /// Write the result to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// CSV `pattern,team,cost_center` for the `attribution` table and `charged_invocations` view.
+    #[arg(long, value_name = "FILE")]
+    teams: Option<PathBuf>,
+    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles (team tags).
+    #[arg(long, value_name = "FILE")]
+    profiles: Option<PathBuf>,
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
@@ -40,17 +47,15 @@ pub async fn execute(args: Args) -> Result<u8> {
         }
         (None, None) => unreachable!("clap requires SQL or --file"),
     };
-    if !args.data.is_dir() {
-        bail!(
-            "no dataset at {} (run `bedrock-ledger ingest` first)",
-            args.data.display()
-        );
-    }
+    let data = inputs::existing_dataset(&args.data)?;
+    let teams = inputs::teams(args.teams.as_deref())?;
+    let profiles = inputs::profiles(args.profiles.as_deref())?;
     if args.format == OutputFormat::Parquet && args.out.is_none() && std::io::stdout().is_terminal()
     {
         bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");
     }
-    let result = run_sql(&Layout::new(&args.data), &sql).await?;
+    let ctx = report_session(&Layout::new(data), &teams, &profiles).await?;
+    let result = run_statement(&ctx, &sql, &[]).await?;
     let bytes = format_result(&result, args.format)?;
     match &args.out {
         Some(path) => {

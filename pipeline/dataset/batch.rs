@@ -7,7 +7,7 @@ use arrow::array::{
 };
 use arrow::error::ArrowError;
 
-use super::schema::{INVOCATION_FILE_SCHEMA, REJECT_SCHEMA};
+use super::schema::{INVOCATION_BASE_SCHEMA, REJECT_SCHEMA};
 use crate::decode::Reject;
 use crate::normalize::Invocation;
 
@@ -24,7 +24,7 @@ fn counts<T>(rows: &[T], get: impl Fn(&T) -> Option<u64>) -> ArrayRef {
     )
 }
 
-/// Builds an `invocations` file batch.
+/// Builds a batch of decoded (not yet priced) invocations.
 pub fn invocations_batch(rows: &[Invocation]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         strings(rows, |r| Some(r.request_id.as_str())),
@@ -65,7 +65,7 @@ pub fn invocations_batch(rows: &[Invocation]) -> Result<RecordBatch, ArrowError>
         strings(rows, |r| Some(r.origin.format.as_str())),
         counts(rows, |r| Some(r.origin.line)),
     ];
-    RecordBatch::try_new(Arc::clone(&INVOCATION_FILE_SCHEMA), columns)
+    RecordBatch::try_new(Arc::clone(&INVOCATION_BASE_SCHEMA), columns)
 }
 
 /// Builds a `rejects` batch.

@@ -63,6 +63,24 @@ impl From<DataFusionError> for DatasetError {
     }
 }
 
+/// The SHA-256 of the price book that priced `month`, from its file's footer (`None` when the
+/// month has no file or was written without one).
+pub fn month_price_book(layout: &Layout, month: &str) -> Result<Option<String>, DatasetError> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let path = layout.month_file(month);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let file = std::fs::File::open(&path).map_err(|e| DatasetError::io(&path, e))?;
+    let reader = SerializedFileReader::new(file)?;
+    let metadata = reader.metadata().file_metadata().key_value_metadata();
+    Ok(metadata
+        .into_iter()
+        .flatten()
+        .find(|kv| kv.key == write::PRICE_BOOK_KEY)
+        .and_then(|kv| kv.value.clone()))
+}
+
 /// A DataFusion session sized for this machine, spilling to disk past [`QUERY_MEMORY_BYTES`].
 pub fn session() -> Result<SessionContext, DatasetError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

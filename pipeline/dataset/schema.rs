@@ -29,8 +29,8 @@ pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
 }
 
-/// Columns stored in each `invocations/month=YYYY-MM/*.parquet` file (`month` comes from the path).
-pub static INVOCATION_FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+/// Columns decoded from the logs: what staging holds and what pricing starts from.
+pub static INVOCATION_BASE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
         required_text("request_id"),
         Field::new("timestamp", timestamp_type(), false),
@@ -61,6 +61,40 @@ pub static INVOCATION_FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         required_text("source_format"),
         count("source_line"),
     ]))
+});
+
+/// The type of money columns: exact USD with 12 decimals (a rate in 10⁻⁶ USD per million tokens
+/// times a token count).
+pub fn money_type() -> DataType {
+    DataType::Decimal128(38, crate::pricing::COST_SCALE)
+}
+
+/// Columns pricing adds to the base columns.
+pub fn priced_fields() -> Vec<Field> {
+    let money = |name: &str| Field::new(name, money_type(), true);
+    vec![
+        money("input_cost_usd"),
+        money("output_cost_usd"),
+        money("cache_read_cost_usd"),
+        money("cache_write_cost_usd"),
+        money("cost_usd"),
+        money("cache_read_savings_usd"),
+        required_text("price_status"),
+        text("price_ref"),
+        Field::new("long_context", DataType::Boolean, false),
+    ]
+}
+
+/// Columns stored in each `invocations/month=YYYY-MM/*.parquet` file (`month` comes from the
+/// path): the base columns, priced.
+pub static INVOCATION_FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let mut fields: Vec<Field> = INVOCATION_BASE_SCHEMA
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.extend(priced_fields());
+    Arc::new(Schema::new(fields))
 });
 
 /// Columns of `rejects/*.parquet`.

@@ -11,7 +11,7 @@ use parquet::arrow::ArrowWriter;
 
 use super::DatasetError;
 use super::batch::{invocations_batch, rejects_batch};
-use super::schema::{INVOCATION_FILE_SCHEMA, MONTH, REJECT_SCHEMA};
+use super::schema::{INVOCATION_BASE_SCHEMA, MONTH, REJECT_SCHEMA};
 use super::write::staging_properties;
 use crate::decode::{Decoded, Reject};
 use crate::normalize::Invocation;
@@ -93,7 +93,7 @@ impl Stager {
             let dir = self.dir.join(format!("{MONTH}={month}"));
             let batch = invocations_batch(&rows)?;
             let path = self.next_path(&dir)?;
-            write_file(&path, batch, &INVOCATION_FILE_SCHEMA)?;
+            write_file(&path, batch, &INVOCATION_BASE_SCHEMA)?;
             let staged = self.staged.months.entry(month).or_default();
             staged.dir = dir;
             staged.rows += rows.len() as u64;

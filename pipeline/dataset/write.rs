@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use super::DatasetError;
@@ -14,13 +15,21 @@ use super::DatasetError;
 /// Rows per row group in dataset files: small enough for pruning, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// Properties of the files readers see: zstd, statistics on.
-pub fn dataset_properties() -> WriterProperties {
+/// Footer key naming the SHA-256 of the price book that priced a month file.
+pub const PRICE_BOOK_KEY: &str = "bedrock_ledger.price_book_sha256";
+
+/// Properties of the files readers see: zstd, statistics on, `metadata` in the footer.
+pub fn dataset_properties(metadata: Vec<(String, String)>) -> WriterProperties {
+    let metadata: Vec<KeyValue> = metadata
+        .into_iter()
+        .map(|(key, value)| KeyValue::new(key, value))
+        .collect();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("3 is a valid zstd level"),
         ))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
         .build()
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use crate::decode::record::RawRecord;
 pub use identity::{Principal, PrincipalType, resolve_principal};
-pub use model::{InferenceScope, ProfileMap, ResolvedModel, resolve_model};
+pub use model::{InferenceScope, ProfileEntry, ProfileMap, ResolvedModel, resolve_model};
 
 /// The delivery shape an object was decoded as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

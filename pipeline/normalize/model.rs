@@ -55,10 +55,20 @@ pub struct ResolvedModel {
     pub scope: InferenceScope,
 }
 
-/// Application-inference-profile ARN → the model id it routes to (itself possibly a profile id).
+/// Application-inference-profile ARN → the model id it routes to (itself possibly a profile id),
+/// and optionally the team and cost center the profile is tagged with.
 #[derive(Clone, Debug, Default)]
 pub struct ProfileMap {
-    targets: HashMap<String, String>,
+    entries: HashMap<String, ProfileEntry>,
+}
+
+/// One mapped profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileEntry {
+    pub model_id: String,
+    /// The `team` tag of the profile (a second source of attribution besides `--teams`).
+    pub team: Option<String>,
+    pub cost_center: Option<String>,
 }
 
 /// Geography prefixes of system cross-region inference profiles. `us-gov.` precedes `us.` so the
@@ -69,60 +79,76 @@ const GLOBAL_PREFIX: &str = "global.";
 const MAX_PROFILE_HOPS: usize = 8;
 
 impl ProfileMap {
-    /// Builds a map from `(arn, model_id)` pairs.
+    /// Builds a map from `(arn, model_id)` pairs, without tags.
     pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
-        ProfileMap {
-            targets: pairs.into_iter().collect(),
-        }
+        let entries = pairs
+            .into_iter()
+            .map(|(arn, model_id)| {
+                let entry = ProfileEntry {
+                    model_id,
+                    ..ProfileEntry::default()
+                };
+                (arn, entry)
+            })
+            .collect();
+        ProfileMap { entries }
     }
 
     /// Number of mapped profiles.
     pub fn len(&self) -> usize {
-        self.targets.len()
+        self.entries.len()
     }
 
     /// True when no profile is mapped.
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty()
+        self.entries.is_empty()
     }
 
-    /// Reads a mapping CSV with at least the columns `arn` and `model_id` (others are ignored).
+    /// Reads a mapping CSV with the columns `arn` and `model_id`, and optionally `team` and
+    /// `cost_center` (the profile's tags). Other columns are ignored.
     pub fn from_csv(reader: impl std::io::Read) -> Result<Self, ProfileMapError> {
         let mut csv = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(reader);
         let headers = csv.headers()?.clone();
-        let column = |name: &'static str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .ok_or(ProfileMapError::MissingColumn(name))
-        };
-        let (arn_column, model_column) = (column("arn")?, column("model_id")?);
-        let mut targets = HashMap::new();
-        for (index, row) in csv.records().enumerate() {
+        let position = |name: &str| headers.iter().position(|h| h == name);
+        let required =
+            |name: &'static str| position(name).ok_or(ProfileMapError::MissingColumn(name));
+        let (arn_column, model_column) = (required("arn")?, required("model_id")?);
+        let (team_column, cost_center_column) = (position("team"), position("cost_center"));
+        let mut entries = HashMap::new();
+        for row in csv.records() {
             let row = row?;
-            let line = index as u64 + 2;
-            let arn = row.get(arn_column).unwrap_or_default();
-            let model_id = row.get(model_column).unwrap_or_default();
-            if arn.is_empty() || model_id.is_empty() {
+            let line = row.position().map_or(0, |p| p.line());
+            let cell = |column: Option<usize>| {
+                column
+                    .and_then(|c| row.get(c))
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            let (Some(arn), Some(model_id)) = (cell(Some(arn_column)), cell(Some(model_column)))
+            else {
                 return Err(ProfileMapError::EmptyField { line });
-            }
-            if targets
-                .insert(arn.to_owned(), model_id.to_owned())
-                .is_some()
-            {
-                return Err(ProfileMapError::Duplicate {
-                    line,
-                    arn: arn.to_owned(),
-                });
+            };
+            let entry = ProfileEntry {
+                model_id,
+                team: cell(team_column),
+                cost_center: cell(cost_center_column),
+            };
+            if entries.insert(arn.clone(), entry).is_some() {
+                return Err(ProfileMapError::Duplicate { line, arn });
             }
         }
-        Ok(ProfileMap { targets })
+        Ok(ProfileMap { entries })
+    }
+
+    /// The mapping of a profile ARN, if any.
+    pub fn entry(&self, arn: &str) -> Option<&ProfileEntry> {
+        self.entries.get(arn)
     }
 
     fn target(&self, arn: &str) -> Option<&str> {
-        self.targets.get(arn).map(String::as_str)
+        self.entries.get(arn).map(|e| e.model_id.as_str())
     }
 }
 
@@ -255,9 +281,12 @@ mod tests {
 
     #[test]
     fn reads_and_checks_mapping_files() {
-        let good = "note,arn,model_id\nx, arn:p1 ,us.m\n";
+        let good = "note,arn,model_id,team\nx, arn:p1 ,us.m,search\ny,arn:p2,eu.m,\n";
         let map = ProfileMap::from_csv(good.as_bytes()).unwrap();
         assert_eq!(map.target("arn:p1"), Some("us.m"));
+        assert_eq!(map.entry("arn:p1").unwrap().team.as_deref(), Some("search"));
+        assert_eq!(map.entry("arn:p2").unwrap().team, None);
+        assert_eq!(map.entry("arn:p2").unwrap().cost_center, None);
         let bad: &[(&str, &str)] = &[
             ("arn,model\n", "no `model_id` column"),
             (

@@ -5,10 +5,15 @@
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
+use std::collections::HashMap;
+
+use datafusion::common::metadata::ScalarAndMetadata;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::prelude::SessionContext;
 use parquet::arrow::ArrowWriter;
 
+use crate::dataset::DatasetError;
 use crate::dataset::write::dataset_properties;
-use crate::dataset::{DatasetError, Layout, register_tables, session};
 
 /// How query results are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -32,12 +37,25 @@ pub struct QueryResult {
     pub batches: Vec<RecordBatch>,
 }
 
-/// Runs one SQL statement against the dataset's `invocations` and `rejects` tables.
-pub async fn run_sql(layout: &Layout, sql: &str) -> Result<QueryResult, DatasetError> {
-    // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
-    let ctx = session()?.enable_url_table();
-    register_tables(&ctx, layout).await?;
-    let frame = ctx.sql(sql).await?;
+/// Runs one SQL statement in `ctx`, binding `$name` placeholders to `params`.
+pub async fn run_statement(
+    ctx: &SessionContext,
+    sql: &str,
+    params: &[(&str, &str)],
+) -> Result<QueryResult, DatasetError> {
+    let mut frame = ctx.sql(sql).await?;
+    if !params.is_empty() {
+        let values: HashMap<String, ScalarAndMetadata> = params
+            .iter()
+            .map(|(name, value)| {
+                (
+                    (*name).to_owned(),
+                    ScalarValue::Utf8(Some((*value).to_owned())).into(),
+                )
+            })
+            .collect();
+        frame = frame.with_param_values(ParamValues::Map(values))?;
+    }
     let schema = SchemaRef::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;
     Ok(QueryResult { schema, batches })
@@ -85,8 +103,11 @@ pub fn format_result(result: &QueryResult, format: OutputFormat) -> Result<Vec<u
             writer.finish()?;
         }
         OutputFormat::Parquet => {
-            let mut writer =
-                ArrowWriter::try_new(&mut out, result.schema.clone(), Some(dataset_properties()))?;
+            let mut writer = ArrowWriter::try_new(
+                &mut out,
+                result.schema.clone(),
+                Some(dataset_properties(Vec::new())),
+            )?;
             for batch in batches {
                 writer.write(batch)?;
             }

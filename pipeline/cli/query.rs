@@ -1,0 +1,71 @@
+//! `bedrock-ledger query`: run one of the named queries in `queries/`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use bedrock_ledger::dataset::Layout;
+use bedrock_ledger::query::{OutputFormat, format_result};
+use bedrock_ledger::report::{MonthRange, NAMED_QUERIES, named_query, report_session, run_named};
+
+use super::{exit, inputs, print_stdout};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The query to run (see --list).
+    #[arg(required_unless_present = "list", value_name = "NAME")]
+    name: Option<String>,
+    /// List the named queries with a one-line description each.
+    #[arg(long)]
+    list: bool,
+    /// The dataset directory.
+    #[arg(long, value_name = "DIR", required_unless_present = "list")]
+    data: Option<PathBuf>,
+    /// Only this month (YYYY-MM); default: every month.
+    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
+    month: Option<String>,
+    /// CSV `pattern,team,cost_center` attributing identities to teams.
+    #[arg(long, value_name = "FILE")]
+    teams: Option<PathBuf>,
+    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles.
+    #[arg(long, value_name = "FILE")]
+    profiles: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+pub async fn execute(args: Args) -> Result<u8> {
+    if args.list {
+        let width = NAMED_QUERIES
+            .iter()
+            .map(|q| q.name.len())
+            .max()
+            .unwrap_or(0);
+        let lines: String = NAMED_QUERIES
+            .iter()
+            .map(|q| format!("{:width$}  {}\n", q.name, q.description()))
+            .collect();
+        print_stdout(lines.as_bytes())?;
+        return Ok(exit::OK);
+    }
+    let name = args
+        .name
+        .as_deref()
+        .expect("clap requires a name without --list");
+    let Some(query) = named_query(name) else {
+        bail!("no query named {name:?}; `bedrock-ledger query --list` shows them");
+    };
+    let data = inputs::existing_dataset(args.data.as_deref().expect("clap requires --data"))?;
+    let teams = inputs::teams(args.teams.as_deref())?;
+    let profiles = inputs::profiles(args.profiles.as_deref())?;
+    let months = match &args.month {
+        Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
+        None => MonthRange::all(),
+    };
+    let ctx = report_session(&Layout::new(data), &teams, &profiles).await?;
+    let result = run_named(&ctx, query, &months)
+        .await
+        .with_context(|| format!("running queries/{name}.sql"))?;
+    print_stdout(&format_result(&result, args.format)?)?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,182 @@
+//! `bedrock-ledger report`: the monthly chargeback for finance, and latency per model.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use bedrock_ledger::dataset::Layout;
+use bedrock_ledger::dataset::write::AtomicFile;
+use bedrock_ledger::query::{OutputFormat, format_result};
+use bedrock_ledger::report::chargeback::{Chargeback, chargeback};
+use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
+use datafusion::prelude::SessionContext;
+
+use super::{exit, inputs, print_stdout};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// The chargeback CSV of one month, with its JSON manifest.
+    Chargeback(ChargebackArgs),
+    /// p50/p90/p99 and mean latency and time to first byte per model and month.
+    Latency(LatencyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ChargebackArgs {
+    /// The month (YYYY-MM, UTC).
+    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
+    month: String,
+    /// The dataset directory.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Write the CSV here and its manifest beside it (`<name>.manifest.json`); default: CSV to stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// CSV `pattern,team,cost_center` attributing identities to teams.
+    #[arg(long, value_name = "FILE")]
+    teams: Option<PathBuf>,
+    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles.
+    #[arg(long, value_name = "FILE")]
+    profiles: Option<PathBuf>,
+    /// Fail unless the month was priced with this price book (run `reprice` after changing it).
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LatencyArgs {
+    /// The dataset directory.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Only this month (YYYY-MM); default: every month.
+    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
+    month: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+pub async fn execute(command: Command) -> Result<u8> {
+    match command {
+        Command::Chargeback(args) => execute_chargeback(args).await,
+        Command::Latency(args) => execute_latency(args).await,
+    }
+}
+
+async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
+    let layout = Layout::new(inputs::existing_dataset(&args.data)?);
+    let teams = inputs::teams(args.teams.as_deref())?;
+    let profiles = inputs::profiles(args.profiles.as_deref())?;
+    if let Some(path) = &args.prices {
+        let prices = inputs::prices(Some(path))?;
+        let used = bedrock_ledger::dataset::month_price_book(&layout, &args.month)?;
+        if used.as_deref() != Some(prices.sha256.as_str()) {
+            bail!(
+                "{} was priced with another price book (sha256 {}); run `bedrock-ledger reprice --data {} --prices {}` first",
+                args.month,
+                used.as_deref().unwrap_or("unknown"),
+                args.data.display(),
+                path.display()
+            );
+        }
+    }
+    let ctx = report_session(&layout, &teams, &profiles).await?;
+    match &args.out {
+        Some(out) => {
+            let report = write_chargeback(&ctx, &layout, &args.month, out).await?;
+            eprintln!(
+                "wrote {} ({} rows, total {} USD) and {}",
+                out.display(),
+                report.manifest.rows,
+                report.manifest.total_cost_usd,
+                manifest_path(out).display()
+            );
+        }
+        None => {
+            let report = build(&ctx, &layout, &args.month).await?;
+            print_stdout(&report.csv)?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+async fn build(ctx: &SessionContext, layout: &Layout, month: &str) -> Result<Chargeback> {
+    let report = chargeback(ctx, layout, month)
+        .await
+        .with_context(|| format!("building the chargeback of {month}"))?;
+    if report.manifest.grand_totals.requests == 0 {
+        bail!("no invocations in {month} in {}", layout.root().display());
+    }
+    warn_unpriced(&report);
+    Ok(report)
+}
+
+/// Unpriced usage is never a silent $0.
+fn warn_unpriced(report: &Chargeback) {
+    let manifest = &report.manifest;
+    if manifest.unpriced_requests == 0 {
+        return;
+    }
+    eprintln!(
+        "WARNING: {} request(s) in {} have no price and are NOT in the totals:",
+        manifest.unpriced_requests, manifest.month
+    );
+    for model in &manifest.unpriced_by_model {
+        eprintln!(
+            "  {}: {} request(s), {} input + {} cache read + {} cache write + {} output tokens",
+            model.model.as_deref().unwrap_or("(unknown model)"),
+            model.requests,
+            model.input_tokens,
+            model.cache_read_tokens,
+            model.cache_write_tokens,
+            model.output_tokens
+        );
+    }
+    eprintln!("  add their rates to the price book (--prices) and run `bedrock-ledger reprice`");
+}
+
+/// `report.csv` → `report.manifest.json`.
+pub fn manifest_path(csv: &Path) -> PathBuf {
+    csv.with_extension("manifest.json")
+}
+
+/// Builds the chargeback of `month` and writes the CSV to `out` and the manifest beside it.
+pub async fn write_chargeback(
+    ctx: &SessionContext,
+    layout: &Layout,
+    month: &str,
+    out: &Path,
+) -> Result<Chargeback> {
+    let report = build(ctx, layout, month).await?;
+    let manifest =
+        serde_json::to_vec_pretty(&report.manifest).context("serializing the manifest")?;
+    write_file(out, &report.csv)?;
+    write_file(&manifest_path(out), &[manifest.as_slice(), b"\n"].concat())?;
+    Ok(report)
+}
+
+/// Writes `bytes` to `path` atomically (temporary file beside it, then rename).
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let (atomic, mut file) = AtomicFile::create(&dir, path)?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    atomic.commit(file)?;
+    Ok(())
+}
+
+async fn execute_latency(args: LatencyArgs) -> Result<u8> {
+    let layout = Layout::new(inputs::existing_dataset(&args.data)?);
+    let months = match &args.month {
+        Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
+        None => MonthRange::all(),
+    };
+    let ctx = report_session(&layout, &Default::default(), &Default::default()).await?;
+    let query = named_query("latency").expect("the latency query ships with the binary");
+    let result = run_named(&ctx, query, &months).await?;
+    print_stdout(&format_result(&result, args.format)?)?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,205 @@
+//! Reports and named queries over the dataset, with attribution to teams.
+//!
+//! A report session has the dataset's tables plus `attribution` (team and cost center of every
+//! (identity, model_id) in the dataset, decided by [`crate::attribution`]) and the view
+//! `charged_invocations` (invocations with `team` and `cost_center`). Named queries are the `.sql`
+//! files in `queries/`, compiled into the binary; they take `$from_month` and `$to_month`.
+
+pub mod chargeback;
+mod values;
+
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::attribution::{TeamRules, attribute};
+use crate::dataset::{DatasetError, Layout, register_tables, session};
+use crate::normalize::ProfileMap;
+use crate::query::{QueryResult, run_statement};
+use values::Columns;
+
+/// A query shipped in `queries/`.
+#[derive(Clone, Copy, Debug)]
+pub struct NamedQuery {
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl NamedQuery {
+    /// The first line of the file, without its `-- `.
+    pub fn description(&self) -> &'static str {
+        self.sql
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("--"))
+            .map_or("", str::trim)
+    }
+}
+
+macro_rules! named_queries {
+    ($($name:literal),* $(,)?) => {
+        [$(NamedQuery { name: $name, sql: include_str!(concat!("../../queries/", $name, ".sql")) }),*]
+    };
+}
+
+/// Every named query, sorted by name.
+pub const NAMED_QUERIES: [NamedQuery; 9] = named_queries![
+    "anomalies",
+    "by_identity",
+    "by_model",
+    "cache_savings",
+    "chargeback",
+    "daily_trend",
+    "error_rates",
+    "latency",
+    "top_spenders",
+];
+
+/// The named query called `name`.
+pub fn named_query(name: &str) -> Option<NamedQuery> {
+    NAMED_QUERIES.iter().copied().find(|q| q.name == name)
+}
+
+/// An inclusive range of months, `YYYY-MM`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthRange {
+    pub from: String,
+    pub to: String,
+}
+
+impl MonthRange {
+    /// Every month (from the Unix epoch on: some queries turn months into timestamps).
+    pub fn all() -> Self {
+        MonthRange {
+            from: "1970-01".to_owned(),
+            to: "9999-12".to_owned(),
+        }
+    }
+
+    /// One month; `month` must look like `YYYY-MM`.
+    pub fn single(month: &str) -> Result<Self, String> {
+        parse_month(month)?;
+        Ok(MonthRange {
+            from: month.to_owned(),
+            to: month.to_owned(),
+        })
+    }
+}
+
+/// Checks a `YYYY-MM` month.
+pub fn parse_month(text: &str) -> Result<String, String> {
+    let valid = text.len() == 7
+        && chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok();
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not a month (YYYY-MM)"))
+    }
+}
+
+/// Opens the dataset with attribution: `invocations`, `rejects`, `attribution` and
+/// `charged_invocations`.
+pub async fn report_session(
+    layout: &Layout,
+    teams: &TeamRules,
+    profiles: &ProfileMap,
+) -> Result<SessionContext, DatasetError> {
+    // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
+    let ctx = session()?.enable_url_table();
+    register_tables(&ctx, layout).await?;
+    let pairs = run_statement(
+        &ctx,
+        "SELECT DISTINCT coalesce(identity, '') AS identity, coalesce(model_id, '') AS model_id \
+         FROM invocations ORDER BY 1, 2",
+        &[],
+    )
+    .await?;
+    let mut columns: [Vec<String>; 4] = Default::default();
+    for batch in &pairs.batches {
+        let batch = Columns::new(batch);
+        for row in 0..batch.rows() {
+            let identity = batch.text(0, row).unwrap_or_default();
+            let model_id = batch.text(1, row).unwrap_or_default();
+            let charged = attribute(
+                Some(identity.as_str()).filter(|i| !i.is_empty()),
+                Some(model_id.as_str()).filter(|m| !m.is_empty()),
+                teams,
+                profiles,
+            );
+            for (column, value) in
+                columns
+                    .iter_mut()
+                    .zip([identity, model_id, charged.team, charged.cost_center])
+            {
+                column.push(value);
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(
+        ["identity", "model_id", "team", "cost_center"]
+            .map(|name| Field::new(name, DataType::Utf8, false))
+            .to_vec(),
+    ));
+    let arrays = columns
+        .map(|values| Arc::new(StringArray::from(values)) as _)
+        .to_vec();
+    let attribution = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
+    ctx.register_table(
+        "attribution",
+        Arc::new(MemTable::try_new(schema, vec![vec![attribution]])?),
+    )?;
+    ctx.sql(
+        "CREATE VIEW charged_invocations AS \
+         SELECT i.*, a.team, a.cost_center FROM invocations i JOIN attribution a \
+         ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id",
+    )
+    .await?;
+    Ok(ctx)
+}
+
+/// Runs a named query over `months`.
+pub async fn run_named(
+    ctx: &SessionContext,
+    query: NamedQuery,
+    months: &MonthRange,
+) -> Result<QueryResult, DatasetError> {
+    run_statement(
+        ctx,
+        query.sql,
+        &[("from_month", &months.from), ("to_month", &months.to)],
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_query_has_a_description() {
+        for query in NAMED_QUERIES {
+            assert!(query.description().len() > 20, "{}", query.name);
+            assert!(
+                query.sql.contains("$from_month"),
+                "{} takes the month range",
+                query.name
+            );
+        }
+        let mut names: Vec<&str> = NAMED_QUERIES.iter().map(|q| q.name).collect();
+        names.sort();
+        assert_eq!(names, NAMED_QUERIES.map(|q| q.name));
+    }
+
+    #[test]
+    fn checks_months() {
+        for good in ["2025-01", "2025-12", "1999-10"] {
+            assert_eq!(parse_month(good).as_deref(), Ok(good));
+        }
+        for bad in ["2025-13", "2025-1", "25-10", "2025-10-01", "last-month", ""] {
+            assert!(parse_month(bad).is_err(), "{bad}");
+        }
+    }
+}

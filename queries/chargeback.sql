@@ -1,0 +1,24 @@
+-- Chargeback: tokens and exact cost per team, cost center, identity and model (what `report chargeback` rounds and writes)
+SELECT
+  month,
+  team,
+  cost_center,
+  identity,
+  principal_type,
+  model,
+  count(*) AS requests,
+  count(error_code) AS failed_requests,
+  sum(input_tokens) AS input_tokens,
+  sum(output_tokens) AS output_tokens,
+  sum(cache_read_tokens) AS cache_read_tokens,
+  sum(cache_write_tokens) AS cache_write_tokens,
+  coalesce(sum(input_cost_usd), CAST(0 AS DECIMAL(38, 12))) AS input_cost_usd,
+  coalesce(sum(output_cost_usd), CAST(0 AS DECIMAL(38, 12))) AS output_cost_usd,
+  coalesce(sum(cache_read_cost_usd), CAST(0 AS DECIMAL(38, 12))) AS cache_read_cost_usd,
+  coalesce(sum(cache_write_cost_usd), CAST(0 AS DECIMAL(38, 12))) AS cache_write_cost_usd,
+  coalesce(sum(cost_usd), CAST(0 AS DECIMAL(38, 12))) AS total_cost_usd,
+  sum(CASE WHEN price_status = 'unpriced' THEN 1 ELSE 0 END) AS unpriced_requests
+FROM charged_invocations
+WHERE month BETWEEN $from_month AND $to_month
+GROUP BY month, team, cost_center, identity, principal_type, model
+ORDER BY month, total_cost_usd DESC, team, cost_center, identity, model

@@ -1,21 +1,26 @@
-//! The ingest job: list → decode (rayon, in parallel across and within objects) → stage →
-//! commit month by month. Safe to rerun: committing is idempotent, and leftovers of a run that
-//! died are cleared before the next one starts.
+//! The ingest job: lock the dataset → skip objects the ledger has seen unchanged → decode the
+//! rest (rayon, in parallel across and within objects) → stage → commit month by month → rejects
+//! → ledger. Safe to rerun and to kill: every commit is idempotent and atomic, the ledger is
+//! written last, and the leftovers of a run that died are cleared before the next one starts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::dataset::commit::{MonthCommit, commit_month, commit_rejects};
+use crate::dataset::ledger::{Ledger, LedgerEntry};
+use crate::dataset::lock::{LockError, lock_dataset};
 use crate::dataset::stage::{Staged, Stager};
 use crate::dataset::{DatasetError, Layout};
-use crate::decode::{DecodeOptions, Decoded, ObjectKind, decode_object};
+use crate::decode::{DecodeOptions, Decoded, ObjectKind, ObjectSummary, decode_object};
 use crate::normalize::ProfileMap;
 use crate::pricing::PriceBookInUse;
-use crate::source::{SourceObject, local};
+use crate::source::{Body, DateWindow, Location, SourceObject, Sources};
 
 /// Decoded slices in flight between the decoders and the stager.
 const CHANNEL_SLICES: usize = 8;
@@ -28,6 +33,12 @@ pub struct IngestOptions<'a> {
     pub prices: &'a PriceBookInUse,
     /// Draw a progress bar on stderr (only shown on a terminal).
     pub progress: bool,
+    /// Forget everything ingested before and rebuild the dataset from these objects.
+    pub full_refresh: bool,
+    /// Keep only records whose event falls in this window.
+    pub window: Option<DateWindow>,
+    /// How to fetch objects that are not local files.
+    pub sources: &'a Sources,
 }
 
 /// An object that could not be read at all.
@@ -53,6 +64,12 @@ pub struct IngestReport {
     /// Objects read, by what they turned out to be.
     pub objects_by_kind: BTreeMap<String, u64>,
     pub objects_read: u64,
+    /// Objects skipped because the ledger has them at the same version.
+    pub objects_unchanged: u64,
+    /// Objects read again because their version changed; their earlier rows were replaced.
+    pub objects_changed: u64,
+    /// Records left out because their event time is outside `--since`/`--until`.
+    pub outside_window: u64,
     pub failed: Vec<FailedObject>,
     pub months: BTreeMap<String, MonthIngest>,
     pub decoded_rows: u64,
@@ -94,6 +111,8 @@ impl IngestReport {
 pub enum IngestError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error("decoding thread panicked")]
     Panicked,
 }
@@ -112,43 +131,161 @@ pub async fn ingest(
     layout: &Layout,
     options: IngestOptions<'_>,
 ) -> Result<IngestReport, IngestError> {
+    let _lock = lock_dataset(layout)?;
     clear_leftovers(layout)?;
+    if options.full_refresh {
+        clear_data(layout)?;
+    }
+    let mut ledger = Ledger::load(layout)?;
+    let (todo, unchanged) = partition_by_ledger(objects, &ledger);
+    // A changed object's earlier rows make way for what it holds now, in every month they were.
+    let replaced: Vec<String> = todo
+        .iter()
+        .filter(|o| ledger.get(&o.uri).is_some())
+        .map(|o| o.uri.to_string())
+        .collect();
+    let mut months_to_commit: BTreeMap<String, Option<std::path::PathBuf>> = replaced
+        .iter()
+        .flat_map(|uri| {
+            ledger
+                .get(uri)
+                .map(|e| e.months.clone())
+                .unwrap_or_default()
+        })
+        .map(|month| (month, None))
+        .collect();
+
     let staging = layout
         .staging_dir()
         .join(format!("run-{}", std::process::id()));
-    let (staged, mut report) = tokio::task::block_in_place(|| {
-        decode_all(objects, Stager::new(staging.clone())?, options)
-    })?;
-
+    let listed: Vec<SourceObject> = todo.clone();
+    let stager = Stager::new(staging, options.window)?;
+    let (staged, outcomes) =
+        tokio::task::block_in_place(|| decode_all(todo, options.sources, stager, options))?;
+    let mut report = IngestReport {
+        objects_unchanged: unchanged,
+        objects_changed: replaced.len() as u64,
+        rejects: staged.rejects,
+        noise_events: staged.noise_events,
+        decoded_rows: staged.months.values().map(|m| m.rows).sum(),
+        outside_window: staged.outside_window,
+        ..IngestReport::default()
+    };
     for (month, staged_month) in &staged.months {
-        let commit = commit_month(layout, month, Some(&staged_month.dir), options.prices).await?;
+        months_to_commit.insert(month.clone(), Some(staged_month.dir.clone()));
+    }
+    for (month, staged_dir) in &months_to_commit {
+        let commit = commit_month(
+            layout,
+            month,
+            staged_dir.as_deref(),
+            &replaced,
+            options.prices,
+        )
+        .await?;
+        let staged_month = staged.months.get(month);
         report.months.insert(
             month.clone(),
             MonthIngest {
-                decoded_rows: staged_month.rows,
-                objects: staged_month.sources.len() as u64,
+                decoded_rows: staged_month.map_or(0, |m| m.rows),
+                objects: staged_month.map_or(0, |m| m.sources.len() as u64),
                 commit,
             },
         );
     }
-    if let Some(dir) = &staged.rejects_dir {
-        commit_rejects(layout, dir).await?;
+    if staged.rejects_dir.is_some() || !replaced.is_empty() {
+        commit_rejects(layout, staged.rejects_dir.as_deref(), &replaced).await?;
     }
+
+    let months_of = months_by_source(&staged);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    for (object, outcome) in listed.iter().zip(outcomes) {
+        match outcome {
+            Ok(summary) => {
+                report.objects_read += 1;
+                *report
+                    .objects_by_kind
+                    .entry(kind_name(summary.kind))
+                    .or_default() += 1;
+                ledger.insert(ledger_entry(object, &summary, &months_of, now_ms));
+            }
+            Err(error) => report.failed.push(FailedObject {
+                uri: Arc::clone(&object.uri),
+                error: error.to_string(),
+            }),
+        }
+    }
+    ledger.save(layout)?;
     clear_leftovers(layout)?;
     Ok(report)
 }
 
-/// Removes what a run that died left in `_staging/` and `_tmp/`. Never touches visible data.
-fn clear_leftovers(layout: &Layout) -> Result<(), DatasetError> {
-    for dir in [layout.staging_dir(), layout.tmp_dir()] {
-        match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(DatasetError::io(&dir, e));
-            }
-            _ => {}
+/// Splits `objects` into those to read and the number the ledger has at the same version.
+fn partition_by_ledger(objects: Vec<SourceObject>, ledger: &Ledger) -> (Vec<SourceObject>, u64) {
+    let (unchanged, todo): (Vec<SourceObject>, Vec<SourceObject>) = objects
+        .into_iter()
+        .partition(|o| ledger.get(&o.uri).is_some_and(|e| e.version == o.version));
+    (todo, unchanged.len() as u64)
+}
+
+fn months_by_source(staged: &Staged) -> BTreeMap<Arc<str>, Vec<String>> {
+    let mut months: BTreeMap<Arc<str>, Vec<String>> = BTreeMap::new();
+    for (month, staged_month) in &staged.months {
+        for source in &staged_month.sources {
+            months
+                .entry(Arc::clone(source))
+                .or_default()
+                .push(month.clone());
         }
     }
+    months
+}
+
+fn ledger_entry(
+    object: &SourceObject,
+    summary: &ObjectSummary,
+    months_of: &BTreeMap<Arc<str>, Vec<String>>,
+    now_ms: i64,
+) -> LedgerEntry {
+    LedgerEntry {
+        uri: object.uri.to_string(),
+        size_bytes: object.size_bytes,
+        version: object.version.clone(),
+        kind: kind_name(summary.kind),
+        records: summary.invocations,
+        rejects: summary.rejects,
+        months: months_of.get(&object.uri).cloned().unwrap_or_default(),
+        ingested_at_ms: now_ms,
+    }
+}
+
+/// `--full-refresh`: forget the data and the ledger (reports stay until rewritten).
+fn clear_data(layout: &Layout) -> Result<(), DatasetError> {
+    let ledger_dir = layout.ledger_file().parent().map(ToOwned::to_owned);
+    for dir in [
+        Some(layout.invocations_dir()),
+        Some(layout.rejects_dir()),
+        ledger_dir,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        remove_dir(&dir)?;
+    }
     Ok(())
+}
+
+fn remove_dir(dir: &std::path::Path) -> Result<(), DatasetError> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DatasetError::io(dir, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Removes what a run that died left in `_staging/` and `_tmp/`. Never touches visible data.
+fn clear_leftovers(layout: &Layout) -> Result<(), DatasetError> {
+    remove_dir(&layout.staging_dir())?;
+    remove_dir(&layout.tmp_dir())
 }
 
 fn progress_bar(objects: &[SourceObject], enabled: bool) -> ProgressBar {
@@ -166,19 +303,43 @@ fn progress_bar(objects: &[SourceObject], enabled: bool) -> ProgressBar {
     bar
 }
 
-/// Decodes every object on the rayon pool while this thread stages what they yield.
+type Outcome = Result<ObjectSummary, std::io::Error>;
+
+/// Compressed bytes that may be fetched and not yet decoded, in KiB: bounds memory however
+/// large the objects are (an object larger than this is fetched alone).
+const FETCH_BUDGET_KIB: u32 = 256 * 1024;
+/// Objects fetched at once.
+const FETCH_CONCURRENCY: usize = 8;
+
+/// A fetched object on its way to a decoder, holding its share of the fetch budget.
+type Fetched = (usize, std::io::Result<Body>, OwnedSemaphorePermit);
+
+/// Fetches objects on the async runtime (bounded concurrency and bytes in flight) and decodes
+/// them on the rayon pool while this thread stages what they yield. Returns the outcome of each
+/// object, in the order given.
 fn decode_all(
-    mut objects: Vec<SourceObject>,
+    objects: Vec<SourceObject>,
+    sources: &Sources,
     mut stager: Stager,
     options: IngestOptions<'_>,
-) -> Result<(Staged, IngestReport), IngestError> {
+) -> Result<(Staged, Vec<Outcome>), IngestError> {
     // Largest first, so one big object does not start last and run alone.
-    objects.sort_by(|a, b| {
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&objects[a], &objects[b]);
         b.size_bytes
             .cmp(&a.size_bytes)
             .then_with(|| a.uri.cmp(&b.uri))
     });
     let bar = progress_bar(&objects, options.progress);
+    let objects = Arc::new(objects);
+    let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel::<Fetched>(FETCH_CONCURRENCY);
+    let fetcher = tokio::runtime::Handle::current().spawn(fetch_all(
+        Arc::clone(&objects),
+        order,
+        sources.clone(),
+        fetched_tx,
+    ));
     let (sender, receiver) = sync_channel::<Decoded>(CHANNEL_SLICES);
     let decode_options = DecodeOptions {
         profiles: options.profiles,
@@ -186,17 +347,24 @@ fn decode_all(
 
     let (outcomes, staged) = std::thread::scope(|scope| {
         let decoder = scope.spawn(|| {
-            objects
-                .par_iter()
-                .map_with(sender, |sender, object| {
-                    let open = || local::open(&object.path);
-                    let outcome =
-                        decode_object(&object.uri, &object.name, &open, decode_options, &mut |d| {
-                            // A closed channel means staging failed; that error is reported below.
-                            let _ = sender.send(d);
-                        });
+            std::iter::from_fn(|| fetched_rx.blocking_recv())
+                .par_bridge()
+                .map_with(sender, |sender, (index, body, _permit)| {
+                    let object = &objects[index];
+                    let outcome = body.and_then(|body| {
+                        decode_object(
+                            &object.uri,
+                            &object.name,
+                            &|| body.open(),
+                            decode_options,
+                            &mut |d| {
+                                // A closed channel means staging failed; that error is reported below.
+                                let _ = sender.send(d);
+                            },
+                        )
+                    });
                     bar.inc(object.size_bytes);
-                    (Arc::clone(&object.uri), outcome)
+                    (index, outcome)
                 })
                 .collect::<Vec<_>>()
         });
@@ -213,29 +381,51 @@ fn decode_all(
             None => Ok((outcomes, stager.finish()?)),
         }
     })?;
+    fetcher.abort();
     bar.finish_and_clear();
+    let mut in_order: Vec<Option<Outcome>> = (0..objects.len()).map(|_| None).collect();
+    for (index, outcome) in outcomes {
+        in_order[index] = Some(outcome);
+    }
+    Ok((
+        staged,
+        in_order
+            .into_iter()
+            .map(|o| o.expect("every object has an outcome"))
+            .collect(),
+    ))
+}
 
-    let mut report = IngestReport {
-        rejects: staged.rejects,
-        noise_events: staged.noise_events,
-        decoded_rows: staged.months.values().map(|m| m.rows).sum(),
-        ..IngestReport::default()
-    };
-    for (uri, outcome) in outcomes {
-        match outcome {
-            Ok(summary) => {
-                report.objects_read += 1;
-                *report
-                    .objects_by_kind
-                    .entry(kind_name(summary.kind))
-                    .or_default() += 1;
-            }
-            Err(error) => report.failed.push(FailedObject {
-                uri,
-                error: error.to_string(),
-            }),
+/// Fetches the objects in `order`, a few at a time and within [`FETCH_BUDGET_KIB`].
+async fn fetch_all(
+    objects: Arc<Vec<SourceObject>>,
+    order: Vec<usize>,
+    sources: Sources,
+    fetched: tokio::sync::mpsc::Sender<Fetched>,
+) {
+    let budget = Arc::new(Semaphore::new(FETCH_BUDGET_KIB as usize));
+    let fetches = futures::stream::iter(order).map(|index| {
+        let (objects, sources, budget) =
+            (Arc::clone(&objects), sources.clone(), Arc::clone(&budget));
+        async move {
+            let object = &objects[index];
+            let kib = match object.location {
+                Location::File(_) => 0,
+                Location::S3 { .. } => u32::try_from(object.size_bytes.div_ceil(1024))
+                    .unwrap_or(u32::MAX)
+                    .min(FETCH_BUDGET_KIB),
+            };
+            let permit = budget
+                .acquire_many_owned(kib)
+                .await
+                .expect("the budget is never closed");
+            (index, sources.fetch(object).await, permit)
+        }
+    });
+    let mut fetches = fetches.buffer_unordered(FETCH_CONCURRENCY);
+    while let Some(item) = fetches.next().await {
+        if fetched.send(item).await.is_err() {
+            return;
         }
     }
-    report.failed.sort_by(|a, b| a.uri.cmp(&b.uri));
-    Ok((staged, report))
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second command and CI (.ci/run) run it: formatting,
-# lints, unit + integration tests (the integration tests run the real binary on fixtures/), and
-# the independent oracle against its checked-in expectations.
+# lints, unit + integration tests (the integration tests run the real binary on fixtures/ and
+# against a real S3 API server on 127.0.0.1 that this script installs and starts), and the
+# independent oracle against its checked-in expectations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,32 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
+
+step "starting a local S3 API server (moto, pinned) on 127.0.0.1"
+# Installed into a virtual environment outside the clone, reused by later runs.
+VENV="${BEDROCK_LEDGER_VENV:-$HOME/.cache/bedrock-ledger-venv}"
+MOTO_VERSION=5.2.5
+if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MOTO_LOG=$(mktemp)
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$MOTO_LOG" 2>&1 &
+MOTO_PID=$!
+trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -f "$MOTO_LOG"' EXIT
+python3 - "$PORT" <<'PY' || { echo "moto did not start:" >&2; cat "$MOTO_LOG" >&2; exit 1; }
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/", timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+export BEDROCK_LEDGER_TEST_S3="http://127.0.0.1:$PORT"
+echo "moto $MOTO_VERSION listening on $BEDROCK_LEDGER_TEST_S3" >&2
 
 step "cargo test"
 cargo test --locked --all-targets

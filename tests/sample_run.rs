@@ -12,6 +12,8 @@ fn sample_run(work: &Workspace) -> String {
     let data = work.data();
     let logs = logs();
     let profiles = fixtures().join("profiles.csv");
+    let teams = fixtures().join("teams.csv");
+    // The README's first command.
     work.ok(&[
         "run",
         &logs.display().to_string(),
@@ -19,6 +21,8 @@ fn sample_run(work: &Workspace) -> String {
         &data.display().to_string(),
         "--profiles",
         &profiles.display().to_string(),
+        "--teams",
+        &teams.display().to_string(),
     ])
 }
 
@@ -26,6 +30,14 @@ fn sample_run(work: &Workspace) -> String {
 fn sample_run_output_matches_snapshot() {
     let work = Workspace::new();
     assert_snapshot("expected/run.txt", &sample_run(&work));
+    for month in ["2025-09", "2025-10", "2025-11"] {
+        let written = work.data().join(format!("reports/chargeback-{month}.csv"));
+        assert_eq!(
+            std::fs::read_to_string(written).unwrap(),
+            fixture_text(&format!("expected/chargeback-{month}.csv")),
+            "run writes the same chargeback as `report chargeback`"
+        );
+    }
 }
 
 #[test]

@@ -3,7 +3,10 @@
 mod util;
 
 mod chargeback;
+mod crash;
 mod dataset;
 mod exit_codes;
+mod incremental;
 mod queries;
+mod s3;
 mod sample_run;

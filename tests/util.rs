@@ -86,7 +86,7 @@ impl Workspace {
 /// Every column of `invocations`, with machine-specific source paths made relative to the
 /// fixture logs, ordered by request id: a full picture of the table for comparisons.
 pub const TABLE_DUMP_SQL: &str = "SELECT * EXCEPT (source), \
-     regexp_replace(source, '^file://.*/fixtures/logs/', '') AS source \
+     regexp_replace(source, '^(file://.*/fixtures/logs/|s3://[^/]+/logs/)', '') AS source \
      FROM invocations ORDER BY request_id";
 
 /// Reads a file under `fixtures/`.

@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::ingest::{IngestOptions, IngestReport, ingest};
-use bedrock_ledger::source::local::list_objects;
 
 use super::{exit, inputs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Log files or directories (walked recursively), in any delivery shape.
+    /// Log files, directories (walked recursively) or `s3://bucket/prefix`, in any delivery shape.
     #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    pub inputs: Vec<String>,
     /// The dataset directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
@@ -24,6 +23,17 @@ pub struct Args {
     /// The price book (default: the one shipped with the binary).
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// Forget what was ingested before and rebuild the dataset from the inputs.
+    #[arg(long)]
+    pub full_refresh: bool,
+    /// Only events on or after this UTC date: YYYY-MM-DD, `today`, `yesterday` or `last-month`.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only events on or before this UTC date (same forms; default: today).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    #[command(flatten)]
+    pub aws: inputs::AwsArgs,
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
@@ -37,12 +47,16 @@ pub async fn execute(args: Args) -> Result<u8> {
 pub async fn ingest_inputs(args: &Args) -> Result<IngestReport> {
     let profiles = inputs::profiles(args.profiles.as_deref())?;
     let prices = inputs::prices(args.prices.as_deref())?;
-    let objects = list_objects(&args.inputs).context("listing inputs")?;
+    let window = inputs::window(args.since.as_deref(), args.until.as_deref())?;
+    let (objects, sources) = inputs::list_inputs(&args.inputs, window.as_ref(), &args.aws).await?;
     let layout = Layout::new(&args.data);
     let options = IngestOptions {
         profiles: &profiles,
         prices: &prices,
         progress: std::io::stderr().is_terminal(),
+        full_refresh: args.full_refresh,
+        window,
+        sources: &sources,
     };
     ingest(objects, &layout, options)
         .await
@@ -68,6 +82,12 @@ pub fn fail_on_unreadable(report: &IngestReport) -> Result<()> {
 
 /// One line saying what an ingest did.
 pub fn summary_line(report: &IngestReport) -> String {
+    if report.objects_read == 0 && report.failed.is_empty() {
+        return format!(
+            "nothing new: {} object(s) already ingested unchanged, no log object read",
+            report.objects_unchanged
+        );
+    }
     let kinds: Vec<String> = report
         .objects_by_kind
         .iter()
@@ -75,12 +95,15 @@ pub fn summary_line(report: &IngestReport) -> String {
         .collect();
     let duplicates = report.decoded_rows.saturating_sub(report.new_rows());
     format!(
-        "objects: {} read ({}), {} skipped as noise, {} unreadable; records: {} decoded, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%)",
+        "objects: {} read ({}), {} skipped as noise, {} unchanged since an earlier run, {} changed and re-read, {} unreadable; records: {} decoded, {} outside --since/--until, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%)",
         report.objects_read,
         kinds.join(", "),
         report.objects_skipped(),
+        report.objects_unchanged,
+        report.objects_changed,
         report.failed.len(),
         report.decoded_rows,
+        report.outside_window,
         report.new_rows(),
         duplicates,
         report.noise_events,

@@ -7,6 +7,110 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::attribution::TeamRules;
 use bedrock_ledger::normalize::ProfileMap;
 use bedrock_ledger::pricing::PriceBookInUse;
+use bedrock_ledger::source::aws::{AwsOptions, s3_client, sdk_config};
+use bedrock_ledger::source::{DateWindow, SourceObject, Sources, local, s3};
+use chrono::{Datelike, Months, NaiveDate};
+
+/// How to reach AWS (or an S3-compatible server), for `s3://` inputs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// AWS region (default: the SDK's chain: AWS_REGION, the profile, ...).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile from the AWS config files, SSO profiles included.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Endpoint of an S3-compatible server (or set AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Address buckets in the path (`endpoint/bucket/key`), as most S3-compatible servers need.
+    #[arg(long)]
+    pub path_style: bool,
+}
+
+impl AwsArgs {
+    fn options(&self) -> AwsOptions {
+        AwsOptions {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            path_style: self.path_style,
+        }
+    }
+}
+
+/// Lists every input: local paths walked, `s3://` prefixes listed (pruned to `window` where the
+/// layout allows). Returns the objects, sorted by URI, and the clients to fetch them with.
+pub async fn list_inputs(
+    inputs: &[String],
+    window: Option<&DateWindow>,
+    aws: &AwsArgs,
+) -> Result<(Vec<SourceObject>, Sources)> {
+    let (remote, local_paths): (Vec<&String>, Vec<&String>) =
+        inputs.iter().partition(|i| i.starts_with("s3://"));
+    let paths: Vec<PathBuf> = local_paths.into_iter().map(PathBuf::from).collect();
+    let mut objects = local::list_objects(&paths).context("listing inputs")?;
+    let mut sources = Sources::default();
+    if !remote.is_empty() {
+        let options = aws.options();
+        let client = s3_client(&sdk_config(&options).await, &options);
+        for uri in remote {
+            let prefix = s3::parse_s3_uri(uri)
+                .with_context(|| format!("{uri} is not s3://bucket/prefix"))?;
+            let listed = s3::list_objects(&client, &prefix, window)
+                .await
+                .with_context(|| format!("listing {uri}"))?;
+            objects.extend(listed);
+        }
+        sources.s3 = Some(client);
+    }
+    objects.sort_by(|a, b| a.uri.cmp(&b.uri));
+    objects.dedup_by(|a, b| a.uri == b.uri);
+    Ok((objects, sources))
+}
+
+/// `--since` / `--until` as a window of UTC dates (none when neither is given).
+pub fn window(since: Option<&str>, until: Option<&str>) -> Result<Option<DateWindow>> {
+    if since.is_none() && until.is_none() {
+        return Ok(None);
+    }
+    let today = chrono::Utc::now().date_naive();
+    let since = match since {
+        Some(text) => parse_date(text, today, DateEdge::Start)?,
+        None => NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date"),
+    };
+    let until = match until {
+        Some(text) => parse_date(text, today, DateEdge::End)?,
+        None => today,
+    };
+    if since > until {
+        bail!("--since {since} is after --until {until}");
+    }
+    Ok(Some(DateWindow { since, until }))
+}
+
+/// Which end of a named period a date names (`last-month` starts and ends on different days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateEdge {
+    Start,
+    End,
+}
+
+/// A date: `YYYY-MM-DD`, `today`, `yesterday` or `last-month`, relative to `today`.
+pub fn parse_date(text: &str, today: NaiveDate, edge: DateEdge) -> Result<NaiveDate> {
+    let first_of_month = today.with_day(1).expect("every month has a first day");
+    Ok(match text {
+        "today" => today,
+        "yesterday" => today.pred_opt().expect("a day before"),
+        "last-month" => match edge {
+            DateEdge::Start => first_of_month - Months::new(1),
+            DateEdge::End => first_of_month.pred_opt().expect("a day before"),
+        },
+        _ => NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
+            format!("{text:?} is not a date (YYYY-MM-DD, today, yesterday, last-month)")
+        })?,
+    })
+}
 
 /// `--profiles FILE`: application inference profiles → models (and team tags).
 pub fn profiles(path: Option<&Path>) -> Result<ProfileMap> {
@@ -50,4 +154,33 @@ pub fn existing_dataset(data: &Path) -> Result<PathBuf> {
 /// `--month`, checked.
 pub fn month(text: &str) -> Result<String, String> {
     bedrock_ledger::report::parse_month(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_dates_relative_to_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let cases: &[(&str, DateEdge, NaiveDate)] = &[
+            ("today", DateEdge::Start, date(2026, 3, 1)),
+            ("yesterday", DateEdge::Start, date(2026, 2, 28)),
+            ("yesterday", DateEdge::End, date(2026, 2, 28)),
+            ("last-month", DateEdge::Start, date(2026, 2, 1)),
+            ("last-month", DateEdge::End, date(2026, 2, 28)),
+            ("2025-10-31", DateEdge::End, date(2025, 10, 31)),
+        ];
+        for (text, edge, expected) in cases {
+            assert_eq!(
+                parse_date(text, today, *edge).unwrap(),
+                *expected,
+                "{text} {edge:?}"
+            );
+        }
+        for bad in ["2025-13-01", "tomorrow", "10/31/2025", ""] {
+            assert!(parse_date(bad, today, DateEdge::Start).is_err(), "{bad}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const TOO_MANY_REJECTS: u8 = 3;
+    pub const LOCKED: u8 = 4;
 }
 
 #[derive(Debug, Parser)]
@@ -91,6 +92,10 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) if is_broken_pipe(&error) => ExitCode::from(exit::OK),
+        Err(error) if is_locked(&error) => {
+            eprintln!("bedrock-ledger: {error:#}");
+            ExitCode::from(exit::LOCKED)
+        }
         Err(error) => {
             eprintln!("bedrock-ledger: {error:#}");
             ExitCode::from(exit::ERROR)
@@ -119,6 +124,19 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .chain()
         .filter_map(|e| e.downcast_ref::<io::Error>())
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Another run holds the dataset: cron should retry later, not page anyone.
+fn is_locked(error: &anyhow::Error) -> bool {
+    use bedrock_ledger::dataset::lock::LockError;
+    use bedrock_ledger::ingest::IngestError;
+    error.chain().any(|e| {
+        matches!(e.downcast_ref::<LockError>(), Some(LockError::Busy { .. }))
+            || matches!(
+                e.downcast_ref::<IngestError>(),
+                Some(IngestError::Locked(LockError::Busy { .. }))
+            )
+    })
 }
 
 /// Writes results to stdout.

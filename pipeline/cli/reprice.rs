@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::dataset::commit::reprice_all;
+use bedrock_ledger::dataset::lock::lock_dataset;
 
 use super::{exit, inputs};
 
@@ -21,6 +22,7 @@ pub struct Args {
 pub async fn execute(args: Args) -> Result<u8> {
     let prices = inputs::prices(args.prices.as_deref())?;
     let layout = Layout::new(inputs::existing_dataset(&args.data)?);
+    let _lock = lock_dataset(&layout)?;
     let commits = reprice_all(&layout, &prices)
         .await
         .with_context(|| format!("repricing {}", args.data.display()))?;

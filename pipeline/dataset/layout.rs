@@ -3,6 +3,9 @@
 //! ```text
 //! <root>/invocations/month=YYYY-MM/data.parquet   one file per month, replaced atomically
 //! <root>/rejects/data.parquet                      every undecodable line or object
+//! <root>/ledger/objects.parquet                    every object ingested, with its version
+//! <root>/reports/                                  chargeback CSVs and manifests written by `run`
+//! <root>/_lock                                     held (flock) by the run writing the dataset
 //! <root>/_staging/                                 rows decoded by a run, before they are merged
 //! <root>/_tmp/                                     files being written, renamed into place when complete
 //! ```
@@ -52,6 +55,16 @@ impl Layout {
     /// The file holding every reject.
     pub fn rejects_file(&self) -> PathBuf {
         self.rejects_dir().join(DATA_FILE)
+    }
+
+    /// The ledger of ingested objects.
+    pub fn ledger_file(&self) -> PathBuf {
+        self.root.join("ledger").join("objects.parquet")
+    }
+
+    /// The lock file a writing run holds.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("_lock")
     }
 
     /// Where a run stages its decoded rows.

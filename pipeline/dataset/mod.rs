@@ -7,6 +7,8 @@
 pub mod batch;
 pub mod commit;
 pub mod layout;
+pub mod ledger;
+pub mod lock;
 pub mod schema;
 pub mod stage;
 pub mod write;

@@ -15,6 +15,7 @@ use super::schema::{INVOCATION_BASE_SCHEMA, MONTH, REJECT_SCHEMA};
 use super::write::staging_properties;
 use crate::decode::{Decoded, Reject};
 use crate::normalize::Invocation;
+use crate::source::DateWindow;
 
 /// Rows held in memory before they are written to staging files.
 const FLUSH_ROWS: usize = 64 * 1024;
@@ -38,6 +39,8 @@ pub struct Staged {
     pub rejects_dir: Option<PathBuf>,
     pub rejects: u64,
     pub noise_events: u64,
+    /// Records dropped because their event time is outside the run's window.
+    pub outside_window: u64,
 }
 
 /// Buffers decoded rows and writes them to staging files.
@@ -47,18 +50,21 @@ pub struct Stager {
     invocations: Vec<Invocation>,
     rejects: Vec<Reject>,
     next_file: u64,
+    window: Option<DateWindow>,
     staged: Staged,
 }
 
 impl Stager {
-    /// A stager writing under `dir`, which must not exist yet or be empty.
-    pub fn new(dir: PathBuf) -> Result<Self, DatasetError> {
+    /// A stager writing under `dir`, which must not exist yet or be empty, keeping only the
+    /// records inside `window` (all records without one).
+    pub fn new(dir: PathBuf, window: Option<DateWindow>) -> Result<Self, DatasetError> {
         fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
         Ok(Stager {
             dir,
             invocations: Vec::new(),
             rejects: Vec::new(),
             next_file: 0,
+            window,
             staged: Staged::default(),
         })
     }
@@ -67,7 +73,17 @@ impl Stager {
     pub fn add(&mut self, decoded: Decoded) -> Result<(), DatasetError> {
         self.staged.noise_events += decoded.noise_events;
         self.staged.rejects += decoded.rejects.len() as u64;
-        self.invocations.extend(decoded.invocations);
+        let decoded_rows = decoded.invocations.len();
+        let kept: Vec<Invocation> = match &self.window {
+            Some(window) => decoded
+                .invocations
+                .into_iter()
+                .filter(|i| window.contains_ms(i.timestamp_ms))
+                .collect(),
+            None => decoded.invocations,
+        };
+        self.staged.outside_window += (decoded_rows - kept.len()) as u64;
+        self.invocations.extend(kept);
         self.rejects.extend(decoded.rejects);
         if self.invocations.len() + self.rejects.len() >= FLUSH_ROWS {
             self.flush()?;

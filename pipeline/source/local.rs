@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use walkdir::WalkDir;
 
-use super::SourceObject;
+use super::{Location, SourceObject};
 
 const READ_BUFFER_BYTES: usize = 256 << 10;
 
@@ -51,10 +51,12 @@ fn describe(path: &Path) -> Result<SourceObject, ListError> {
     let canonical = path.canonicalize().map_err(io_error)?;
     let size_bytes = canonical.metadata().map_err(io_error)?.len();
     let name = canonical.to_string_lossy().into_owned();
+    let version = crate::dataset::ledger::local_version(&canonical).map_err(io_error)?;
     Ok(SourceObject {
+        version,
         uri: Arc::from(format!("file://{name}")),
         name,
-        path: canonical,
+        location: Location::File(canonical),
         size_bytes,
     })
 }
@@ -81,17 +83,12 @@ mod tests {
         }
         let inputs = vec![root.join("b"), root.join("a.txt"), root.join("b/1.json")];
         let objects = list_objects(&inputs).unwrap();
-        let names: Vec<String> = objects
+        let root = root.canonicalize().unwrap();
+        let names: Vec<&str> = objects
             .iter()
-            .map(|o| {
-                o.path
-                    .strip_prefix(root.canonicalize().unwrap())
-                    .unwrap()
-                    .display()
-                    .to_string()
-            })
+            .map(|o| o.name.strip_prefix(root.to_str().unwrap()).unwrap())
             .collect();
-        assert_eq!(names, ["a.txt", "b/1.json", "b/c/2.gz"]);
+        assert_eq!(names, ["/a.txt", "/b/1.json", "/b/c/2.gz"]);
         assert!(objects.iter().all(|o| o.uri.starts_with("file:///")));
         assert!(list_objects(&[root.join("missing")]).is_err());
     }

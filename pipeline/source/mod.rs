@@ -1,18 +1,92 @@
-//! Sources: where log objects come from. A source lists objects and opens their raw bytes; what
-//! the bytes mean is the decoder's business.
+//! Sources: where log objects come from — local files and directories, S3. A source lists
+//! objects and fetches their raw bytes; what the bytes mean is the decoder's business.
 
+pub mod aws;
 pub mod local;
+pub mod s3;
 
+use std::io::{self, BufRead};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+/// Where an object's bytes are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
 
 /// One object to ingest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceObject {
-    /// Stable URI recorded with every row and reject (`file:///abs/path`).
+    /// Stable URI recorded with every row and reject (`file:///abs/path`, `s3://bucket/key`).
     pub uri: Arc<str>,
     /// The object's key or path, as the offloaded-body rule in [`crate::decode::sniff`] reads it.
     pub name: String,
-    pub path: PathBuf,
+    pub location: Location,
     pub size_bytes: u64,
+    /// Changes whenever the content may have changed (ETag, or size and mtime of a file).
+    pub version: String,
+}
+
+/// An inclusive range of UTC dates (`--since` / `--until`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateWindow {
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+}
+
+impl DateWindow {
+    /// Whether an event at `timestamp_ms` falls in the window.
+    pub fn contains_ms(&self, timestamp_ms: i64) -> bool {
+        chrono::DateTime::from_timestamp_millis(timestamp_ms)
+            .map(|t| t.date_naive())
+            .is_some_and(|day| self.since <= day && day <= self.until)
+    }
+}
+
+/// An object's bytes, ready to decode.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// Read from the file as it is decoded.
+    File(PathBuf),
+    /// Fetched whole.
+    Bytes(bytes::Bytes),
+}
+
+impl Body {
+    /// Opens the bytes from the start (callable more than once).
+    pub fn open(&self) -> io::Result<Box<dyn BufRead + Send>> {
+        match self {
+            Body::File(path) => local::open(path),
+            Body::Bytes(bytes) => Ok(Box::new(io::Cursor::new(bytes.clone()))),
+        }
+    }
+}
+
+/// The clients sources need; an S3 client only when some input is on S3.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub s3: Option<aws_sdk_s3::Client>,
+}
+
+impl Sources {
+    /// Fetches an object's body (a file is opened lazily, when decoded).
+    pub async fn fetch(&self, object: &SourceObject) -> io::Result<Body> {
+        match &object.location {
+            Location::File(path) => Ok(Body::File(path.clone())),
+            Location::S3 { bucket, key } => {
+                let client = self
+                    .s3
+                    .as_ref()
+                    .ok_or_else(|| io::Error::other("no S3 client configured"))?;
+                let bytes = s3::fetch(client, bucket, key)
+                    .await
+                    .map_err(io::Error::other)?;
+                Ok(Body::Bytes(bytes))
+            }
+        }
+    }
 }

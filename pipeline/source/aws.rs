@@ -1,0 +1,43 @@
+//! AWS configuration the way every AWS tool does it: aws-config's default chain (environment,
+//! `AWS_PROFILE` including SSO profiles, web identity, container and instance roles), with
+//! `--region`, `--profile` and `--endpoint-url` (or `AWS_ENDPOINT_URL`) on top.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Attempts per request: throttling and 5xx are retried with exponential backoff and jitter.
+const MAX_ATTEMPTS: u32 = 6;
+
+/// What the command line says about AWS.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Address buckets as `endpoint/bucket` rather than `bucket.endpoint` (S3-compatible servers).
+    pub path_style: bool,
+}
+
+/// Loads the SDK configuration.
+pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &options.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// An S3 client for `config`.
+pub fn s3_client(config: &SdkConfig, options: &AwsOptions) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(options.path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}

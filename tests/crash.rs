@@ -1,0 +1,132 @@
+//! Crash safety: killing an ingest at any point (SIGKILL, no chance to clean up) and running it
+//! again gives exactly the dataset a clean run gives.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::util::{TABLE_DUMP_SQL, Workspace};
+
+/// Writes `objects` gzip JSON-lines objects of body-heavy records over two months into `dir`,
+/// each object repeating a few requests of the previous one (duplicate delivery).
+pub fn write_corpus(dir: &Path, objects: usize, records_per_object: usize) {
+    let body = "fn main() { println!(\\\"hello\\\"); }\\n".repeat(40);
+    for object in 0..objects {
+        let path = dir.join(format!("AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2025/10/{:02}/00/obj-{object:04}.json.gz", 1 + object % 28));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        for record in 0..records_per_object {
+            // The first records of each object repeat the last ones of the previous object.
+            let id = object * (records_per_object - 3) + record;
+            let day = 1 + id % 59;
+            let (month, day) = if day > 31 {
+                ("11", day - 31)
+            } else {
+                ("10", day)
+            };
+            let user = id % 7;
+            writeln!(
+                gz,
+                r#"{{"schemaType":"ModelInvocationLog","timestamp":"2025-{month}-{day:02}T{:02}:00:00Z","accountId":"111122223333","identity":{{"arn":"arn:aws:iam::111122223333:user/u{user}"}},"region":"us-east-1","requestId":"req-{id:08}","operation":"Converse","modelId":"us.anthropic.claude-sonnet-4-5-20250929-v1:0","input":{{"inputBodyJson":{{"messages":[{{"role":"user","content":[{{"text":"{body}"}}]}}]}},"inputTokenCount":{},"cacheReadInputTokenCount":{}}},"output":{{"outputBodyJson":{{"stopReason":"end_turn","metrics":{{"latencyMs":{}}}}},"outputTokenCount":{}}}}}"#,
+                id % 24,
+                10 + id % 100,
+                1000 * (id % 5),
+                300 + id % 900,
+                50 + id % 400,
+            )
+            .unwrap();
+        }
+        std::fs::write(path, gz.finish().unwrap()).unwrap();
+    }
+}
+
+fn ingest_command(work: &Workspace, logs: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"));
+    command
+        .args([
+            "ingest",
+            &logs.display().to_string(),
+            "--data",
+            &work.data().display().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn snapshot(work: &Workspace) -> (String, String) {
+    (
+        work.sql_csv(TABLE_DUMP_SQL),
+        work.sql_csv("SELECT * FROM rejects ORDER BY source, line"),
+    )
+}
+
+#[test]
+fn killed_runs_leave_nothing_a_rerun_does_not_repair() {
+    let corpus = Workspace::new();
+    let logs = corpus.path("logs");
+    write_corpus(&logs, 24, 120);
+
+    let clean = Workspace::new();
+    let started = Instant::now();
+    let status = ingest_command(&clean, &logs).status().unwrap();
+    assert!(status.success());
+    let clean_run = started.elapsed();
+    let expected = snapshot(&clean);
+    assert_eq!(expected.0.lines().count(), 1 + 24 * (120 - 3) + 3);
+
+    // Kill points spread over a whole run: decoding, staging, committing months, the ledger.
+    for tenth in [1u32, 3, 5, 7, 9] {
+        let work = Workspace::new();
+        let mut child = ingest_command(&work, &logs).spawn().unwrap();
+        std::thread::sleep(clean_run * tenth / 10);
+        let _ = child.kill();
+        child.wait().unwrap();
+        let rerun = ingest_command(&work, &logs).output().unwrap();
+        assert!(
+            rerun.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
+        assert_eq!(snapshot(&work), expected, "killed at {tenth}/10 of a run");
+        assert!(!work.data().join("_staging").exists() && !work.data().join("_tmp").exists());
+    }
+
+    // Killed while adding to an existing dataset.
+    let work = Workspace::new();
+    let mut files: Vec<_> = walk(&logs);
+    files.sort();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"));
+    first
+        .arg("ingest")
+        .args(&files[..12])
+        .args(["--data", &work.data().display().to_string()]);
+    assert!(first.status().unwrap().success());
+    let mut child = ingest_command(&work, &logs).spawn().unwrap();
+    std::thread::sleep(clean_run / 2);
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert!(ingest_command(&work, &logs).status().unwrap().success());
+    assert_eq!(
+        snapshot(&work),
+        expected,
+        "killed while adding to a dataset"
+    );
+}
+
+pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

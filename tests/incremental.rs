@@ -1,0 +1,124 @@
+//! Incremental ingest: the ledger skips what was read before, re-reads what changed, and one
+//! writer at a time.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::crash::{walk, write_corpus};
+use crate::util::{TABLE_DUMP_SQL, Workspace};
+
+fn ingest(work: &Workspace, logs: &std::path::Path, extra: &[&str]) -> String {
+    let output = work.run(
+        &[
+            &[
+                "ingest",
+                &logs.display().to_string(),
+                "--data",
+                &work.data().display().to_string(),
+            ],
+            extra,
+        ]
+        .concat(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn reruns_read_only_new_or_changed_objects() {
+    let work = Workspace::new();
+    let all = work.path("all");
+    write_corpus(&all, 8, 20);
+    let logs = work.path("logs");
+    let mut files = walk(&all);
+    files.sort();
+    let copy = |files: &[std::path::PathBuf]| {
+        for file in files {
+            let target = logs.join(file.strip_prefix(&all).unwrap());
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(file, target).unwrap();
+        }
+    };
+    copy(&files[..6]);
+    ingest(&work, &logs, &[]);
+    let first = work.sql_csv(TABLE_DUMP_SQL);
+
+    let again = ingest(&work, &logs, &[]);
+    assert_eq!(
+        again.trim(),
+        "nothing new: 6 object(s) already ingested unchanged, no log object read"
+    );
+    assert_eq!(work.sql_csv(TABLE_DUMP_SQL), first);
+
+    // Two more objects arrive: only they are read.
+    copy(&files[6..]);
+    let more = ingest(&work, &logs, &[]);
+    assert!(
+        more.starts_with("objects: 2 read (2 log:s3_native), 0 skipped as noise, 6 unchanged"),
+        "{more}"
+    );
+    let clean = Workspace::new();
+    ingest(&clean, &logs, &[]);
+    assert_eq!(work.sql_csv(TABLE_DUMP_SQL), clean.sql_csv(TABLE_DUMP_SQL));
+    let ledger = work.sql_csv(
+        "SELECT count(*) AS objects, sum(records) AS records FROM 'DATA/ledger/objects.parquet'"
+            .replace("DATA", &work.data().display().to_string())
+            .as_str(),
+    );
+    assert_eq!(ledger, "objects,records\n8,160\n");
+}
+
+#[test]
+fn a_changed_object_replaces_its_rows() {
+    let work = Workspace::new();
+    let logs = work.path("logs");
+    write_corpus(&logs, 4, 20);
+    ingest(&work, &logs, &[]);
+
+    // Rewrite the corpus with fewer records per object: the objects change in place.
+    std::fs::remove_dir_all(&logs).unwrap();
+    write_corpus(&logs, 4, 10);
+    let changed = ingest(&work, &logs, &[]);
+    assert!(changed.contains("4 changed and re-read"), "{changed}");
+    let clean = Workspace::new();
+    ingest(&clean, &logs, &[]);
+    assert_eq!(work.sql_csv(TABLE_DUMP_SQL), clean.sql_csv(TABLE_DUMP_SQL));
+
+    let refreshed = ingest(&work, &logs, &["--full-refresh"]);
+    assert!(refreshed.contains("objects: 4 read"), "{refreshed}");
+    assert_eq!(work.sql_csv(TABLE_DUMP_SQL), clean.sql_csv(TABLE_DUMP_SQL));
+}
+
+#[test]
+fn a_second_writer_exits_with_a_clear_message() {
+    let work = Workspace::new();
+    let logs = work.path("logs");
+    write_corpus(&logs, 1, 5);
+    ingest(&work, &logs, &[]);
+    // Another process (flock(1), as a second run would) holds the dataset's lock.
+    let mut holder = Command::new("flock")
+        .args([
+            &work.data().join("_lock").display().to_string(),
+            "-c",
+            "echo locked; sleep 30",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("flock(1) from util-linux");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "locked\n");
+    let data = work.data().display().to_string();
+    let output = work.run(&["ingest", &logs.display().to_string(), "--data", &data]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("another bedrock-ledger run is writing"),
+        "{stderr}"
+    );
+}

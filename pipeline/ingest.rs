@@ -17,9 +17,12 @@ use crate::dataset::ledger::{Ledger, LedgerEntry};
 use crate::dataset::lock::{LockError, lock_dataset};
 use crate::dataset::stage::{Staged, Stager};
 use crate::dataset::{DatasetError, Layout};
+use crate::decode::envelope::{ApiEvent, decode_api_events};
 use crate::decode::{DecodeOptions, Decoded, ObjectKind, ObjectSummary, decode_object};
 use crate::normalize::ProfileMap;
+use crate::normalize::SourceFormat;
 use crate::pricing::PriceBookInUse;
+use crate::source::cloudwatch::{CloudWatchError, LogGroupTarget, filter_events};
 use crate::source::{Body, DateWindow, Location, SourceObject, Sources};
 
 /// Decoded slices in flight between the decoders and the stager.
@@ -70,6 +73,8 @@ pub struct IngestReport {
     pub objects_changed: u64,
     /// Records left out because their event time is outside `--since`/`--until`.
     pub outside_window: u64,
+    /// CloudWatch log groups read through the API.
+    pub log_groups_read: u64,
     pub failed: Vec<FailedObject>,
     pub months: BTreeMap<String, MonthIngest>,
     pub decoded_rows: u64,
@@ -159,7 +164,20 @@ pub async fn ingest(
         .staging_dir()
         .join(format!("run-{}", std::process::id()));
     let listed: Vec<SourceObject> = todo.clone();
-    let stager = Stager::new(staging, options.window)?;
+    let mut stager = Stager::new(staging, options.window)?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut failed = Vec::new();
+    let mut group_entries = Vec::new();
+    for target in &options.sources.log_groups {
+        match stage_log_group(target, &ledger, &mut stager, options, now_ms).await {
+            Ok(entry) => group_entries.push(entry),
+            Err(LogGroupError::Read(error)) => failed.push(FailedObject {
+                uri: Arc::from(target.uri()),
+                error: error.to_string(),
+            }),
+            Err(LogGroupError::Stage(error)) => return Err(error.into()),
+        }
+    }
     let (staged, outcomes) =
         tokio::task::block_in_place(|| decode_all(todo, options.sources, stager, options))?;
     let mut report = IngestReport {
@@ -169,6 +187,8 @@ pub async fn ingest(
         noise_events: staged.noise_events,
         decoded_rows: staged.months.values().map(|m| m.rows).sum(),
         outside_window: staged.outside_window,
+        log_groups_read: group_entries.len() as u64,
+        failed,
         ..IngestReport::default()
     };
     for (month, staged_month) in &staged.months {
@@ -198,7 +218,9 @@ pub async fn ingest(
     }
 
     let months_of = months_by_source(&staged);
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    for entry in group_entries {
+        ledger.insert(entry);
+    }
     for (object, outcome) in listed.iter().zip(outcomes) {
         match outcome {
             Ok(summary) => {
@@ -218,6 +240,94 @@ pub async fn ingest(
     ledger.save(layout)?;
     clear_leftovers(layout)?;
     Ok(report)
+}
+
+/// How far back from a log group's watermark a run reads again, for events that reach
+/// CloudWatch late; deduplication makes the overlap harmless.
+const LOG_GROUP_OVERLAP_MS: i64 = 15 * 60 * 1000;
+
+#[derive(Debug)]
+enum LogGroupError {
+    Read(CloudWatchError),
+    Stage(DatasetError),
+}
+
+/// Reads a log group from its watermark (or the window's start) up to now (or the window's end)
+/// into the stager, and returns its new ledger entry (the watermark is the entry's version).
+async fn stage_log_group(
+    target: &LogGroupTarget,
+    ledger: &Ledger,
+    stager: &mut Stager,
+    options: IngestOptions<'_>,
+    now_ms: i64,
+) -> Result<LedgerEntry, LogGroupError> {
+    let uri = target.uri();
+    let watermark = ledger.get(&uri).and_then(|e| e.version.parse::<i64>().ok());
+    let day_ms = |day: chrono::NaiveDate| {
+        day.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp_millis()
+    };
+    let start_ms = match (options.window, watermark) {
+        (Some(window), _) => day_ms(window.since),
+        (None, Some(watermark)) => watermark - LOG_GROUP_OVERLAP_MS,
+        (None, None) => 0,
+    };
+    let end_ms = options
+        .window
+        .map_or(now_ms, |w| day_ms(w.until) + 86_400_000);
+    let client = options
+        .sources
+        .cloudwatch
+        .as_ref()
+        .expect("a client comes with every log group");
+    let mut entry = LedgerEntry {
+        uri: uri.clone(),
+        size_bytes: 0,
+        version: String::new(),
+        kind: format!("log:{}", SourceFormat::CloudWatchLogs.as_str()),
+        records: 0,
+        rejects: 0,
+        months: Vec::new(),
+        ingested_at_ms: now_ms,
+    };
+    let mut months = std::collections::BTreeSet::new();
+    let mut newest = watermark.unwrap_or(0);
+    let mut staging_error = None;
+    // Each page is decoded and staged as it arrives: a log group is never held in memory whole.
+    let read = filter_events(client, target, start_ms, end_ms, |page| {
+        let events: Vec<ApiEvent> = page
+            .into_iter()
+            .map(|e| ApiEvent {
+                source: Arc::from(format!(
+                    "cwlogs://{}/{}/{}",
+                    target.group, e.stream, e.event_id
+                )),
+                timestamp_ms: e.timestamp_ms,
+                message: e.message,
+            })
+            .collect();
+        entry.size_bytes += events.iter().map(|e| e.message.len() as u64).sum::<u64>();
+        newest = events.iter().map(|e| e.timestamp_ms).fold(newest, i64::max);
+        let decoded = decode_api_events(&events, options.profiles);
+        entry.records += decoded.invocations.len() as u64;
+        entry.rejects += decoded.rejects.len() as u64;
+        months.extend(decoded.invocations.iter().map(|i| i.month()));
+        if staging_error.is_none()
+            && let Err(error) = stager.add(decoded)
+        {
+            staging_error = Some(error);
+        }
+    })
+    .await;
+    if let Some(error) = staging_error {
+        return Err(LogGroupError::Stage(error));
+    }
+    read.map_err(LogGroupError::Read)?;
+    entry.months = months.into_iter().collect();
+    entry.version = newest.to_string();
+    Ok(entry)
 }
 
 /// Splits `objects` into those to read and the number the ledger has at the same version.

@@ -55,7 +55,7 @@ fn reruns_read_only_new_or_changed_objects() {
     copy(&files[6..]);
     let more = ingest(&work, &logs, &[]);
     assert!(
-        more.starts_with("objects: 2 read (2 log:s3_native), 0 skipped as noise, 6 unchanged"),
+        more.starts_with("objects: 2 read (2 log:s3_native), 0 log group(s) read, 0 skipped as noise, 6 unchanged"),
         "{more}"
     );
     let clean = Workspace::new();

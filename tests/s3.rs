@@ -151,7 +151,7 @@ async fn ingests_from_s3_exactly_as_from_local_files() {
     let third = run_s3(&["ingest", &uri, "--data", &data, "--profiles", &profiles]);
     assert!(
         stderr(&third)
-            .starts_with("objects: 1 read (1 log:s3_native), 0 skipped as noise, 19 unchanged"),
+            .starts_with("objects: 1 read (1 log:s3_native), 0 log group(s) read, 0 skipped as noise, 19 unchanged"),
         "{}",
         stderr(&third)
     );

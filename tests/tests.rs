@@ -3,6 +3,7 @@
 mod util;
 
 mod chargeback;
+mod cloudwatch;
 mod crash;
 mod dataset;
 mod exit_codes;

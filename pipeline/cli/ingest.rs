@@ -11,7 +11,8 @@ use super::{exit, inputs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Log files, directories (walked recursively) or `s3://bucket/prefix`, in any delivery shape.
+    /// Log files, directories (walked recursively), `s3://bucket/prefix` or
+    /// `cwlogs://<log-group>[/<stream-prefix>]`, in any delivery shape.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// The dataset directory (created if missing).
@@ -82,7 +83,7 @@ pub fn fail_on_unreadable(report: &IngestReport) -> Result<()> {
 
 /// One line saying what an ingest did.
 pub fn summary_line(report: &IngestReport) -> String {
-    if report.objects_read == 0 && report.failed.is_empty() {
+    if report.objects_read == 0 && report.log_groups_read == 0 && report.failed.is_empty() {
         return format!(
             "nothing new: {} object(s) already ingested unchanged, no log object read",
             report.objects_unchanged
@@ -95,9 +96,10 @@ pub fn summary_line(report: &IngestReport) -> String {
         .collect();
     let duplicates = report.decoded_rows.saturating_sub(report.new_rows());
     format!(
-        "objects: {} read ({}), {} skipped as noise, {} unchanged since an earlier run, {} changed and re-read, {} unreadable; records: {} decoded, {} outside --since/--until, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%)",
+        "objects: {} read ({}), {} log group(s) read, {} skipped as noise, {} unchanged since an earlier run, {} changed and re-read, {} unreadable; records: {} decoded, {} outside --since/--until, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%)",
         report.objects_read,
         kinds.join(", "),
+        report.log_groups_read,
         report.objects_skipped(),
         report.objects_unchanged,
         report.objects_changed,

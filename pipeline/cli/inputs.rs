@@ -8,7 +8,7 @@ use bedrock_ledger::attribution::TeamRules;
 use bedrock_ledger::normalize::ProfileMap;
 use bedrock_ledger::pricing::PriceBookInUse;
 use bedrock_ledger::source::aws::{AwsOptions, s3_client, sdk_config};
-use bedrock_ledger::source::{DateWindow, SourceObject, Sources, local, s3};
+use bedrock_ledger::source::{DateWindow, SourceObject, Sources, cloudwatch, local, s3};
 use chrono::{Datelike, Months, NaiveDate};
 
 /// How to reach AWS (or an S3-compatible server), for `s3://` inputs.
@@ -40,20 +40,40 @@ impl AwsArgs {
 }
 
 /// Lists every input: local paths walked, `s3://` prefixes listed (pruned to `window` where the
-/// layout allows). Returns the objects, sorted by URI, and the clients to fetch them with.
+/// layout allows), `cwlogs://` log groups resolved. Returns the objects, sorted by URI, and the
+/// clients (and log groups) to read them with.
 pub async fn list_inputs(
     inputs: &[String],
     window: Option<&DateWindow>,
     aws: &AwsArgs,
 ) -> Result<(Vec<SourceObject>, Sources)> {
-    let (remote, local_paths): (Vec<&String>, Vec<&String>) =
-        inputs.iter().partition(|i| i.starts_with("s3://"));
+    let is_remote = |i: &&String| i.starts_with("s3://") || i.starts_with("cwlogs://");
+    let (remote, local_paths): (Vec<&String>, Vec<&String>) = inputs.iter().partition(is_remote);
     let paths: Vec<PathBuf> = local_paths.into_iter().map(PathBuf::from).collect();
     let mut objects = local::list_objects(&paths).context("listing inputs")?;
     let mut sources = Sources::default();
+    let (log_groups, remote): (Vec<&String>, Vec<&String>) =
+        remote.into_iter().partition(|i| i.starts_with("cwlogs://"));
+    let options = aws.options();
+    let config = if log_groups.is_empty() && remote.is_empty() {
+        None
+    } else {
+        Some(sdk_config(&options).await)
+    };
+    if !log_groups.is_empty() {
+        let client = aws_sdk_cloudwatchlogs::Client::new(config.as_ref().expect("loaded above"));
+        for uri in log_groups {
+            let path = cloudwatch::parse_cwlogs_uri(uri)
+                .with_context(|| format!("{uri} names no log group"))?;
+            let target = cloudwatch::resolve_target(&client, path)
+                .await
+                .with_context(|| format!("finding the log group of {uri}"))?;
+            sources.log_groups.push(target);
+        }
+        sources.cloudwatch = Some(client);
+    }
     if !remote.is_empty() {
-        let options = aws.options();
-        let client = s3_client(&sdk_config(&options).await, &options);
+        let client = s3_client(config.as_ref().expect("loaded above"), &options);
         for uri in remote {
             let prefix = s3::parse_s3_uri(uri)
                 .with_context(|| format!("{uri} is not s3://bucket/prefix"))?;

@@ -4,7 +4,8 @@
 //! re-ingested because they changed) and the staged rows, deduplicated by `request_id` and
 //! sorted by (timestamp, request_id); it replaces the old file atomically. When a request arrived
 //! more than once, the copy kept does not depend on arrival order: native S3 delivery first (it
-//! is the complete record), then Firehose, export, CLI page; then the smallest source URI and
+//! is the complete record), then Firehose, the CloudWatch Logs API, export, CLI page; then the
+//! smallest source URI and
 //! line. So ingesting twice, in another order or split across runs gives the same table.
 //! DataFusion does the sort, spilling to disk past its memory budget.
 
@@ -34,7 +35,7 @@ pub struct MonthCommit {
 }
 
 const SOURCE_PREFERENCE: &str = "CASE source_format WHEN 's3_native' THEN 0 WHEN 'firehose' THEN 1 \
-     WHEN 'cloudwatch_export' THEN 2 ELSE 3 END";
+     WHEN 'cloudwatch_logs' THEN 2 WHEN 'cloudwatch_export' THEN 3 ELSE 4 END";
 
 /// The rows that go into a file: what it holds now, minus the rows of `replaced` sources, plus
 /// what was staged.

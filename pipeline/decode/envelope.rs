@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::lenient::{LenientString, LenientU64};
 use super::message::{UnitContext, decode_log_message};
-use super::{Unit, excerpt};
+use super::{Decoded, Reject, Unit, excerpt};
 use crate::normalize::{ProfileMap, SourceFormat};
 
 /// Log events below this many per rayon task are not worth splitting further.
@@ -108,6 +108,50 @@ pub fn decode_documents(
     out
 }
 
+/// A log event read through the CloudWatch Logs API, with the URI it is recorded under.
+#[derive(Clone, Debug)]
+pub struct ApiEvent {
+    pub source: Arc<str>,
+    pub timestamp_ms: i64,
+    pub message: String,
+}
+
+/// Decodes events read through the CloudWatch Logs API; each is its own source (line 1), so the
+/// copy of a request kept does not depend on how the events were paged.
+pub fn decode_api_events(events: &[ApiEvent], profiles: &ProfileMap) -> Decoded {
+    let format = SourceFormat::CloudWatchLogs;
+    let units: Vec<Unit> = events
+        .par_iter()
+        .with_min_len(MIN_EVENTS_PER_TASK)
+        .map(|event| {
+            let ctx = UnitContext {
+                source: &event.source,
+                format,
+                line: 1,
+                framing_time_ms: Some(event.timestamp_ms),
+                profiles,
+            };
+            decode_log_message(event.message.as_bytes(), ctx)
+        })
+        .collect();
+    let mut decoded = Decoded::default();
+    for (event, unit) in events.iter().zip(units) {
+        match unit {
+            Unit::Invocation(invocation) => decoded.invocations.push(*invocation),
+            Unit::Noise => decoded.noise_events += 1,
+            Unit::Reject { reason, excerpt } => decoded.rejects.push(Reject {
+                source: Arc::clone(&event.source),
+                format: Some(format),
+                line: Some(1),
+                byte_offset: None,
+                reason,
+                excerpt,
+            }),
+        }
+    }
+    decoded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +222,37 @@ mod tests {
             assert_eq!(out.control_messages, controls, "{input}");
             assert_eq!(out.broken.is_some(), broken, "{input}");
         }
+    }
+
+    #[test]
+    fn decodes_api_events_each_under_its_own_source() {
+        let events: Vec<ApiEvent> = [
+            (
+                r#"{"requestId":"a","timestamp":"2025-10-01T00:00:00Z"}"#,
+                "cwlogs://g/s/1",
+            ),
+            (
+                "Permissions are correctly set for Amazon Bedrock logs.",
+                "cwlogs://g/s/2",
+            ),
+            ("{broken", "cwlogs://g/s/3"),
+        ]
+        .into_iter()
+        .map(|(message, source)| ApiEvent {
+            source: Arc::from(source),
+            timestamp_ms: 1,
+            message: message.to_owned(),
+        })
+        .collect();
+        let decoded = decode_api_events(&events, &ProfileMap::default());
+        assert_eq!(decoded.invocations.len(), 1);
+        assert_eq!(&*decoded.invocations[0].origin.source, "cwlogs://g/s/1");
+        assert_eq!(
+            decoded.invocations[0].origin.format,
+            SourceFormat::CloudWatchLogs
+        );
+        assert_eq!(decoded.noise_events, 1);
+        assert_eq!(&*decoded.rejects[0].source, "cwlogs://g/s/3");
     }
 
     #[test]

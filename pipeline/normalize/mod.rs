@@ -26,6 +26,8 @@ pub enum SourceFormat {
     Firehose,
     /// A saved `aws logs filter-log-events` / `get-log-events` page.
     LogsCliPage,
+    /// Read from CloudWatch Logs through its API (`cwlogs://`).
+    CloudWatchLogs,
 }
 
 impl SourceFormat {
@@ -36,6 +38,7 @@ impl SourceFormat {
             SourceFormat::CloudWatchExport => "cloudwatch_export",
             SourceFormat::Firehose => "firehose",
             SourceFormat::LogsCliPage => "logs_cli_page",
+            SourceFormat::CloudWatchLogs => "cloudwatch_logs",
         }
     }
 }

@@ -1,7 +1,9 @@
-//! Sources: where log objects come from — local files and directories, S3. A source lists
-//! objects and fetches their raw bytes; what the bytes mean is the decoder's business.
+//! Sources: where logs come from — local files and directories, S3, CloudWatch Logs. A source
+//! lists objects (or log events) and fetches their raw bytes; what they mean is the decoder's
+//! business.
 
 pub mod aws;
+pub mod cloudwatch;
 pub mod local;
 pub mod s3;
 
@@ -66,10 +68,14 @@ impl Body {
     }
 }
 
-/// The clients sources need; an S3 client only when some input is on S3.
+/// The clients sources need; an S3 client only when some input is on S3, a CloudWatch Logs
+/// client only when some input is a log group.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     pub s3: Option<aws_sdk_s3::Client>,
+    pub cloudwatch: Option<aws_sdk_cloudwatchlogs::Client>,
+    /// The log groups (`cwlogs://`) to read.
+    pub log_groups: Vec<cloudwatch::LogGroupTarget>,
 }
 
 impl Sources {

@@ -75,16 +75,6 @@ impl TeamRules {
         }
         Ok(TeamRules { rules })
     }
-
-    /// Number of rules.
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    /// True when there are no rules.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
 }
 
 /// Attributes a request charged to `identity` that was made with `model_id`.

@@ -112,11 +112,6 @@ impl Ledger {
         self.entries.insert(entry.uri.clone(), entry);
     }
 
-    /// Number of objects.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// True when nothing was ingested yet.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -94,16 +94,6 @@ impl ProfileMap {
         ProfileMap { entries }
     }
 
-    /// Number of mapped profiles.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when no profile is mapped.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Reads a mapping CSV with the columns `arn` and `model_id`, and optionally `team` and
     /// `cost_center` (the profile's tags). Other columns are ignored.
     pub fn from_csv(reader: impl std::io::Read) -> Result<Self, ProfileMapError> {

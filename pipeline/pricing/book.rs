@@ -192,16 +192,6 @@ impl PriceBook {
         Ok(book)
     }
 
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.by_model.values().map(Vec::len).sum()
-    }
-
-    /// True when the book has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.by_model.is_empty()
-    }
-
     /// The row that prices a request for `model` with `scope` (`in_region`, `geo`, `global`, or
     /// `None` to match only `*` rows) from `region` on `date`: among the rows in force on that
     /// date, exact region beats `*`, then exact scope beats `*`, then the latest `effective_from`.

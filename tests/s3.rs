@@ -200,3 +200,99 @@ async fn a_date_window_prunes_native_listings_and_filters_the_rest() {
     ));
     assert_eq!(ledger, "n\n0\n", "other days were never listed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_nightly_job_runs_with_logs_and_dataset_in_s3() {
+    let client = client();
+    let bucket = bucket(&client, "nightly").await;
+    upload_tree(&client, &bucket, "", &logs().join("s3")).await;
+    // A run that died long ago left its lock behind; its lease has run out.
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key("ledger/_lock")
+        .body(ByteStream::from_static(
+            b"pid 1 since 2025-01-01T00:00:00Z lease-until 2025-01-01T00:01:00Z",
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let fixtures = crate::util::fixtures();
+    let (profiles, teams) = (fixtures.join("profiles.csv"), fixtures.join("teams.csv"));
+    let (profiles, teams) = (profiles.display().to_string(), teams.display().to_string());
+    let window = ["--since", "2025-09-01", "--until", "2025-11-30"];
+    let data = format!("s3://{bucket}/ledger/");
+    let logs_uri = format!("s3://{bucket}/AWSLogs/");
+    let run = [
+        &["run", &logs_uri][..],
+        &window,
+        &["--data", &data, "--profiles", &profiles, "--teams", &teams],
+    ]
+    .concat();
+    let first = run_s3(&run);
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(stdout.contains("chargeback 2025-10:"), "{stdout}");
+
+    // The same job on the same objects, from disk.
+    let local = Workspace::new();
+    let local_data = local.data().display().to_string();
+    let local_logs = logs().join("s3").display().to_string();
+    let local_run = [
+        &["run", &local_logs][..],
+        &window,
+        &[
+            "--data",
+            &local_data,
+            "--profiles",
+            &profiles,
+            "--teams",
+            &teams,
+        ],
+    ]
+    .concat();
+    local.ok(&local_run);
+    let chargeback = fetch_text(&client, &bucket, "ledger/reports/chargeback-2025-10.csv").await;
+    assert_eq!(
+        chargeback,
+        std::fs::read_to_string(local.data().join("reports/chargeback-2025-10.csv")).unwrap()
+    );
+
+    // SQL straight over the dataset in S3.
+    let totals = "SELECT month, count(*) AS n, sum(input_tokens) AS input, sum(cost_usd) AS cost FROM invocations GROUP BY month ORDER BY month";
+    let remote_totals = run_s3(&["sql", "--data", &data, "--format", "csv", totals]);
+    assert_eq!(
+        String::from_utf8_lossy(&remote_totals.stdout),
+        local.sql_csv(totals)
+    );
+
+    // Nothing new the next night; the lock is gone after each run.
+    let second = run_s3(&run);
+    assert!(
+        String::from_utf8_lossy(&second.stdout)
+            .contains("nothing new: 12 object(s) already ingested unchanged"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    assert!(
+        client
+            .head_object()
+            .bucket(&bucket)
+            .key("ledger/_lock")
+            .send()
+            .await
+            .is_err(),
+        "the lock was released"
+    );
+}
+
+async fn fetch_text(client: &Client, bucket: &str, key: &str) -> String {
+    let object = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("the object exists");
+    String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+}

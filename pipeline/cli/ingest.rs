@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::ingest::{IngestOptions, IngestReport, ingest};
 
+use super::dataset::Dataset;
 use super::{exit, inputs};
 
 #[derive(Debug, clap::Args)]
@@ -15,9 +15,9 @@ pub struct Args {
     /// `cwlogs://<log-group>[/<stream-prefix>]`, in any delivery shape.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// The dataset directory (created if missing).
-    #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    /// The dataset: a directory (created if missing) or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI")]
+    pub data: String,
     /// CSV `arn,model_id[,team,cost_center]` resolving application inference profile ARNs.
     #[arg(long, value_name = "FILE")]
     pub profiles: Option<PathBuf>,
@@ -38,19 +38,22 @@ pub struct Args {
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
-    let report = ingest_inputs(&args).await?;
+    let (report, dataset) = ingest_inputs(&args).await?;
+    dataset.publish(&ingested_files(&dataset, &report)).await?;
+    dataset.close().await?;
     eprintln!("{}", summary_line(&report));
     fail_on_unreadable(&report)?;
     Ok(exit::OK)
 }
 
-/// Runs the ingest that `ingest` and `run` share.
-pub async fn ingest_inputs(args: &Args) -> Result<IngestReport> {
+/// Runs the ingest that `ingest` and `run` share; the dataset stays open (and an S3 dataset
+/// locked) for the caller to publish and close.
+pub async fn ingest_inputs(args: &Args) -> Result<(IngestReport, Dataset)> {
     let profiles = inputs::profiles(args.profiles.as_deref())?;
     let prices = inputs::prices(args.prices.as_deref())?;
     let window = inputs::window(args.since.as_deref(), args.until.as_deref())?;
     let (objects, sources) = inputs::list_inputs(&args.inputs, window.as_ref(), &args.aws).await?;
-    let layout = Layout::new(&args.data);
+    let dataset = Dataset::write(&args.data, &args.aws).await?;
     let options = IngestOptions {
         profiles: &profiles,
         prices: &prices,
@@ -59,9 +62,20 @@ pub async fn ingest_inputs(args: &Args) -> Result<IngestReport> {
         window,
         sources: &sources,
     };
-    ingest(objects, &layout, options)
+    let report = ingest(objects, &dataset.layout, options)
         .await
-        .with_context(|| format!("ingesting into {}", args.data.display()))
+        .with_context(|| format!("ingesting into {}", args.data))?;
+    Ok((report, dataset))
+}
+
+/// The files an ingest rewrote, in the order a copy must receive them: months, rejects, ledger.
+pub fn ingested_files(dataset: &Dataset, report: &IngestReport) -> Vec<PathBuf> {
+    let layout = &dataset.layout;
+    let months = report.months.keys().map(|month| layout.month_file(month));
+    months
+        .chain([layout.rejects_file(), layout.ledger_file()])
+        .map(|path| dataset.relative(&path))
+        .collect()
 }
 
 /// Unreadable objects fail the run, after everything else was ingested.

@@ -29,7 +29,7 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    fn options(&self) -> AwsOptions {
+    pub fn options(&self) -> AwsOptions {
         AwsOptions {
             region: self.region.clone(),
             profile: self.profile.clone(),

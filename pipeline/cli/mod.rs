@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand (`Args` + `execute`), errors printed with
 //! their context chain, and documented exit codes.
 
+mod dataset;
 mod ingest;
 mod inputs;
 mod query;

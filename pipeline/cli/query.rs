@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::query::{OutputFormat, format_result};
 use bedrock_ledger::report::{MonthRange, NAMED_QUERIES, named_query, report_session, run_named};
 
+use super::dataset::Dataset;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
@@ -17,9 +17,9 @@ pub struct Args {
     /// List the named queries with a one-line description each.
     #[arg(long)]
     list: bool,
-    /// The dataset directory.
-    #[arg(long, value_name = "DIR", required_unless_present = "list")]
-    data: Option<PathBuf>,
+    /// The dataset: a directory or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI", required_unless_present = "list")]
+    data: Option<String>,
     /// Only this month (YYYY-MM); default: every month.
     #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
     month: Option<String>,
@@ -32,6 +32,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    #[command(flatten)]
+    aws: inputs::AwsArgs,
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
@@ -55,14 +57,15 @@ pub async fn execute(args: Args) -> Result<u8> {
     let Some(query) = named_query(name) else {
         bail!("no query named {name:?}; `bedrock-ledger query --list` shows them");
     };
-    let data = inputs::existing_dataset(args.data.as_deref().expect("clap requires --data"))?;
+    let data = args.data.as_deref().expect("clap requires --data");
     let teams = inputs::teams(args.teams.as_deref())?;
     let profiles = inputs::profiles(args.profiles.as_deref())?;
     let months = match &args.month {
         Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
         None => MonthRange::all(),
     };
-    let ctx = report_session(&Layout::new(data), &teams, &profiles).await?;
+    let dataset = Dataset::read(data, &args.aws).await?;
+    let ctx = report_session(&dataset.layout, &teams, &profiles).await?;
     let result = run_named(&ctx, query, &months)
         .await
         .with_context(|| format!("running queries/{name}.sql"))?;

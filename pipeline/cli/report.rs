@@ -10,6 +10,7 @@ use bedrock_ledger::report::chargeback::{Chargeback, chargeback};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
 use datafusion::prelude::SessionContext;
 
+use super::dataset::Dataset;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Subcommand)]
@@ -25,9 +26,9 @@ pub struct ChargebackArgs {
     /// The month (YYYY-MM, UTC).
     #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
     month: String,
-    /// The dataset directory.
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    /// The dataset: a directory or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI")]
+    data: String,
     /// Write the CSV here and its manifest beside it (`<name>.manifest.json`); default: CSV to stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -40,19 +41,23 @@ pub struct ChargebackArgs {
     /// Fail unless the month was priced with this price book (run `reprice` after changing it).
     #[arg(long, value_name = "FILE")]
     prices: Option<PathBuf>,
+    #[command(flatten)]
+    aws: inputs::AwsArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LatencyArgs {
-    /// The dataset directory.
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    /// The dataset: a directory or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI")]
+    data: String,
     /// Only this month (YYYY-MM); default: every month.
     #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
     month: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    #[command(flatten)]
+    aws: inputs::AwsArgs,
 }
 
 pub async fn execute(command: Command) -> Result<u8> {
@@ -63,7 +68,8 @@ pub async fn execute(command: Command) -> Result<u8> {
 }
 
 async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
-    let layout = Layout::new(inputs::existing_dataset(&args.data)?);
+    let dataset = Dataset::read(&args.data, &args.aws).await?;
+    let layout = dataset.layout.clone();
     let teams = inputs::teams(args.teams.as_deref())?;
     let profiles = inputs::profiles(args.profiles.as_deref())?;
     if let Some(path) = &args.prices {
@@ -74,7 +80,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
                 "{} was priced with another price book (sha256 {}); run `bedrock-ledger reprice --data {} --prices {}` first",
                 args.month,
                 used.as_deref().unwrap_or("unknown"),
-                args.data.display(),
+                args.data,
                 path.display()
             );
         }
@@ -169,7 +175,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 async fn execute_latency(args: LatencyArgs) -> Result<u8> {
-    let layout = Layout::new(inputs::existing_dataset(&args.data)?);
+    let dataset = Dataset::read(&args.data, &args.aws).await?;
+    let layout = dataset.layout.clone();
     let months = match &args.month {
         Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
         None => MonthRange::all(),

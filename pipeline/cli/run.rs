@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::ingest::IngestReport;
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
 use bedrock_ledger::report::report_session;
@@ -33,8 +32,8 @@ fn parse_ratio(text: &str) -> Result<f64, String> {
 
 pub async fn execute(args: Args) -> Result<u8> {
     let teams = inputs::teams(args.teams.as_deref())?;
-    let report = ingest::ingest_inputs(&args.ingest).await?;
-    let layout = Layout::new(&args.ingest.data);
+    let (report, dataset) = ingest::ingest_inputs(&args.ingest).await?;
+    let layout = dataset.layout.clone();
     let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
     let ctx = report_session(&layout, &teams, &profiles).await?;
     let mut out = String::new();
@@ -62,6 +61,17 @@ pub async fn execute(args: Args) -> Result<u8> {
             chargeback.manifest.unpriced_requests,
         ));
     }
+    let mut files = ingest::ingested_files(&dataset, &report);
+    for month in report.months.keys() {
+        let csv = layout
+            .root()
+            .join("reports")
+            .join(format!("chargeback-{month}.csv"));
+        files.push(dataset.relative(&report::manifest_path(&csv)));
+        files.push(dataset.relative(&csv));
+    }
+    dataset.publish(&files).await?;
+    dataset.close().await?;
     print_stdout(out.as_bytes())?;
 
     ingest::fail_on_unreadable(&report)?;

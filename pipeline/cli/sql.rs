@@ -4,17 +4,17 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
 use bedrock_ledger::report::report_session;
 
+use super::dataset::Dataset;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The dataset directory.
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    /// The dataset: a directory or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI")]
+    data: String,
     /// The SQL statement (or use --file).
     #[arg(
         value_name = "SQL",
@@ -37,6 +37,8 @@ pub struct Args {
     /// CSV `arn,model_id[,team,cost_center]` of application inference profiles (team tags).
     #[arg(long, value_name = "FILE")]
     profiles: Option<PathBuf>,
+    #[command(flatten)]
+    aws: inputs::AwsArgs,
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
@@ -47,14 +49,14 @@ pub async fn execute(args: Args) -> Result<u8> {
         }
         (None, None) => unreachable!("clap requires SQL or --file"),
     };
-    let data = inputs::existing_dataset(&args.data)?;
     let teams = inputs::teams(args.teams.as_deref())?;
     let profiles = inputs::profiles(args.profiles.as_deref())?;
     if args.format == OutputFormat::Parquet && args.out.is_none() && std::io::stdout().is_terminal()
     {
         bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");
     }
-    let ctx = report_session(&Layout::new(data), &teams, &profiles).await?;
+    let dataset = Dataset::read(&args.data, &args.aws).await?;
+    let ctx = report_session(&dataset.layout, &teams, &profiles).await?;
     let result = run_statement(&ctx, &sql, &[]).await?;
     let bytes = format_result(&result, args.format)?;
     match &args.out {

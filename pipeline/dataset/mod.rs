@@ -9,6 +9,7 @@ pub mod commit;
 pub mod layout;
 pub mod ledger;
 pub mod lock;
+pub mod remote;
 pub mod schema;
 pub mod stage;
 pub mod write;

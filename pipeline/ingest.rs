@@ -143,23 +143,6 @@ pub async fn ingest(
     }
     let mut ledger = Ledger::load(layout)?;
     let (todo, unchanged) = partition_by_ledger(objects, &ledger);
-    // A changed object's earlier rows make way for what it holds now, in every month they were.
-    let replaced: Vec<String> = todo
-        .iter()
-        .filter(|o| ledger.get(&o.uri).is_some())
-        .map(|o| o.uri.to_string())
-        .collect();
-    let mut months_to_commit: BTreeMap<String, Option<std::path::PathBuf>> = replaced
-        .iter()
-        .flat_map(|uri| {
-            ledger
-                .get(uri)
-                .map(|e| e.months.clone())
-                .unwrap_or_default()
-        })
-        .map(|month| (month, None))
-        .collect();
-
     let staging = layout
         .staging_dir()
         .join(format!("run-{}", std::process::id()));
@@ -180,6 +163,20 @@ pub async fn ingest(
     }
     let (staged, outcomes) =
         tokio::task::block_in_place(|| decode_all(todo, options.sources, stager, options))?;
+    // A changed object that was read again replaces its earlier rows, in every month they were;
+    // one that could not be read keeps them.
+    let replaced: Vec<String> = listed
+        .iter()
+        .zip(&outcomes)
+        .filter(|(object, outcome)| outcome.is_ok() && ledger.get(&object.uri).is_some())
+        .map(|(object, _)| object.uri.to_string())
+        .collect();
+    let mut months_to_commit: BTreeMap<String, Option<std::path::PathBuf>> = replaced
+        .iter()
+        .filter_map(|uri| ledger.get(uri))
+        .flat_map(|entry| entry.months.iter().cloned())
+        .map(|month| (month, None))
+        .collect();
     let mut report = IngestReport {
         objects_unchanged: unchanged,
         objects_changed: replaced.len() as u64,

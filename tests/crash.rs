@@ -9,7 +9,7 @@ use std::time::Instant;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::util::{TABLE_DUMP_SQL, Workspace};
+use crate::util::{TABLE_DUMP_SQL, Workspace, walk};
 
 /// Writes `objects` gzip JSON-lines objects of body-heavy records over two months into `dir`,
 /// each object repeating a few requests of the previous one (duplicate delivery).
@@ -116,17 +116,4 @@ fn killed_runs_leave_nothing_a_rerun_does_not_repair() {
         expected,
         "killed while adding to a dataset"
     );
-}
-
-pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -3,26 +3,13 @@
 
 use std::path::PathBuf;
 
-use crate::util::{TABLE_DUMP_SQL, Workspace, logs};
+use crate::util::{TABLE_DUMP_SQL, Workspace, logs, walk};
 
 /// Every fixture object, in a stable order.
 fn fixture_objects() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = walk(&logs());
     files.sort();
     files
-}
-
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 fn table_after(batches: &[Vec<PathBuf>]) -> String {

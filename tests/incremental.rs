@@ -4,8 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::crash::{walk, write_corpus};
-use crate::util::{TABLE_DUMP_SQL, Workspace};
+use crate::crash::write_corpus;
+use crate::util::{TABLE_DUMP_SQL, Workspace, walk};
 
 fn ingest(work: &Workspace, logs: &std::path::Path, extra: &[&str]) -> String {
     let output = work.run(

@@ -74,14 +74,14 @@ pub async fn upload_tree(client: &Client, bucket: &str, prefix: &str, dir: &Path
     }
 }
 
-/// Runs the binary against the test server.
-pub fn run_s3(args: &[&str]) -> std::process::Output {
-    let endpoint = endpoint();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"))
+/// The binary, pointed at the test server with throwaway credentials and no AWS config files.
+pub fn s3_command(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"));
+    command
         .args(args)
         .args([
             "--endpoint-url",
-            &endpoint,
+            &endpoint(),
             "--path-style",
             "--region",
             "us-east-1",
@@ -90,9 +90,13 @@ pub fn run_s3(args: &[&str]) -> std::process::Output {
         .env("AWS_SECRET_ACCESS_KEY", ACCESS_KEY)
         .env_remove("AWS_PROFILE")
         .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .expect("running bedrock-ledger");
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    command
+}
+
+/// Runs the binary against the test server and asserts it succeeds.
+pub fn run_s3(args: &[&str]) -> std::process::Output {
+    let output = s3_command(args).output().expect("running bedrock-ledger");
     assert!(
         output.status.success(),
         "bedrock-ledger {args:?}: {}",
@@ -295,4 +299,73 @@ async fn fetch_text(client: &Client, bucket: &str, key: &str) -> String {
         .await
         .expect("the object exists");
     String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_run_from_s3_is_repaired_by_the_next() {
+    let client = client();
+    let bucket = bucket(&client, "killed").await;
+    let corpus = Workspace::new();
+    crate::crash::write_corpus(&corpus.path("logs"), 16, 120);
+    upload_tree(&client, &bucket, "", &corpus.path("logs")).await;
+    let uri = format!("s3://{bucket}/AWSLogs/");
+
+    let clean = Workspace::new();
+    let clean_data = clean.data().display().to_string();
+    let started = std::time::Instant::now();
+    run_s3(&["ingest", &uri, "--data", &clean_data]);
+    let clean_run = started.elapsed();
+    let expected = clean.sql_csv(TABLE_DUMP_SQL);
+
+    for tenth in [2u32, 5, 8] {
+        let work = Workspace::new();
+        let data = work.data().display().to_string();
+        let mut child = s3_command(&["ingest", &uri, "--data", &data])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(clean_run * tenth / 10);
+        let _ = child.kill();
+        child.wait().unwrap();
+        run_s3(&["ingest", &uri, "--data", &data]);
+        assert_eq!(
+            work.sql_csv(TABLE_DUMP_SQL),
+            expected,
+            "killed at {tenth}/10 of a run"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_run_on_a_dataset_in_s3_is_repaired_once_its_lease_runs_out() {
+    let client = client();
+    let bucket = bucket(&client, "killed-ledger").await;
+    let corpus = Workspace::new();
+    crate::crash::write_corpus(&corpus.path("logs"), 12, 120);
+    upload_tree(&client, &bucket, "", &corpus.path("logs")).await;
+    let uri = format!("s3://{bucket}/AWSLogs/");
+
+    let clean = Workspace::new();
+    let clean_data = clean.data().display().to_string();
+    let started = std::time::Instant::now();
+    run_s3(&["ingest", &uri, "--data", &clean_data]);
+    let clean_run = started.elapsed();
+
+    let data = format!("s3://{bucket}/ledger/");
+    let mut child = s3_command(&["ingest", &uri, "--data", &data])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(clean_run * 6 / 10);
+    let _ = child.kill();
+    child.wait().unwrap();
+    // The killed run's lock stays until its lease runs out; the rerun waits for that, then
+    // takes the lock over and repairs the dataset.
+    run_s3(&["ingest", &uri, "--data", &data]);
+    let totals = "SELECT month, count(*) AS n, sum(input_tokens) AS input, sum(cache_read_tokens) AS cached FROM invocations GROUP BY month ORDER BY month";
+    let remote = run_s3(&["sql", "--data", &data, "--format", "csv", totals]);
+    assert_eq!(
+        String::from_utf8_lossy(&remote.stdout),
+        clean.sql_csv(totals)
+    );
 }

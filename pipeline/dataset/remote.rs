@@ -17,6 +17,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::Utc;
 
 use super::{DatasetError, Layout};
+use crate::source::aws::error_chain;
 use crate::source::s3::{S3Prefix, fetch};
 
 /// How long a lock holds without being renewed: a run killed with `kill -9` blocks others at
@@ -51,17 +52,10 @@ pub enum RemoteError {
 }
 
 fn s3_error(bucket: &str, key: &str, error: impl std::error::Error) -> RemoteError {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
     RemoteError::S3 {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
-        message,
+        message: error_chain(&error),
     }
 }
 
@@ -193,13 +187,7 @@ impl RemoteDataset {
                     .into_owned();
                     if lease_expired(&holder) {
                         // Its holder stopped renewing it: it died. Take it over.
-                        self.client
-                            .delete_object()
-                            .bucket(&self.bucket)
-                            .key(&key)
-                            .send()
-                            .await
-                            .map_err(|e| s3_error(&self.bucket, &key, e))?;
+                        self.delete_lock().await?;
                         continue;
                     }
                     if started.elapsed() >= wait {
@@ -236,20 +224,25 @@ impl RemoteDataset {
     }
 }
 
+impl RemoteDataset {
+    async fn delete_lock(&self) -> Result<(), RemoteError> {
+        let key = self.key(LOCK_KEY);
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| s3_error(&self.bucket, &key, e))?;
+        Ok(())
+    }
+}
+
 impl RemoteLock {
     /// Stops renewing and deletes the lock object.
     pub async fn release(self) -> Result<(), RemoteError> {
         self.renewal.abort();
-        let key = self.dataset.key(LOCK_KEY);
-        self.dataset
-            .client
-            .delete_object()
-            .bucket(&self.dataset.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| s3_error(&self.dataset.bucket, &key, e))?;
-        Ok(())
+        self.dataset.delete_lock().await
     }
 }
 

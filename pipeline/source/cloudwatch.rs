@@ -4,6 +4,8 @@
 
 use aws_sdk_cloudwatchlogs::Client;
 
+use super::aws::error_chain;
+
 /// A log group and an optional stream-name prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogGroupTarget {
@@ -39,16 +41,9 @@ pub struct CloudWatchError {
 }
 
 fn error(target: &str, error: impl std::error::Error) -> CloudWatchError {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
     CloudWatchError {
         target: target.to_owned(),
-        message,
+        message: error_chain(&error),
     }
 }
 

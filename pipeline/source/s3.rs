@@ -11,6 +11,7 @@ use std::sync::Arc;
 use aws_sdk_s3::Client;
 use chrono::NaiveDate;
 
+use super::aws::error_chain;
 use super::{DateWindow, Location, SourceObject};
 
 /// The segment after which a native layout has `<region>/YYYY/MM/DD/`.
@@ -43,18 +44,10 @@ pub struct S3Error {
 }
 
 fn s3_error(bucket: &str, key: &str, error: impl std::error::Error) -> S3Error {
-    // The SDK's errors hide their cause behind Display; the full chain says what went wrong.
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
     S3Error {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
-        message,
+        message: error_chain(&error),
     }
 }
 

@@ -1,14 +1,14 @@
-//! `--data`: a local directory, or `s3://bucket/prefix/` worked on through a local copy that is
-//! downloaded first and whose changed files are uploaded at the end (see
-//! `bedrock_ledger::dataset::remote`).
+//! `--data`: a local directory, or `s3://bucket/prefix/`. Readers read an S3 dataset in place;
+//! writers work on a local copy that is downloaded first and whose changed files are uploaded at
+//! the end (see `bedrock_ledger::dataset::remote`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::dataset::remote::{RemoteDataset, RemoteLock, working_copy};
-use bedrock_ledger::source::aws::{s3_client, sdk_config};
+use bedrock_ledger::dataset::{DatasetRoot, Layout};
+use bedrock_ledger::source::aws::{s3_client, s3_object_store, sdk_config};
 use bedrock_ledger::source::s3::parse_s3_uri;
 
 use super::inputs::{AwsArgs, existing_dataset};
@@ -25,23 +25,12 @@ pub struct Dataset {
 
 struct Remote {
     dataset: RemoteDataset,
-    lock: Option<RemoteLock>,
+    lock: RemoteLock,
     uri: String,
     _copy: tempfile::TempDir,
 }
 
 impl Dataset {
-    /// Opens `data` to read: an S3 dataset is downloaded into a temporary copy.
-    pub async fn read(data: &str, aws: &AwsArgs) -> Result<Dataset> {
-        match remote(data, aws).await? {
-            None => Ok(Dataset {
-                layout: Layout::new(existing_dataset(Path::new(data))?),
-                remote: None,
-            }),
-            Some(dataset) => Self::download(data, dataset, None).await,
-        }
-    }
-
     /// Opens `data` to write: an S3 dataset is locked, then downloaded.
     pub async fn write(data: &str, aws: &AwsArgs) -> Result<Dataset> {
         match remote(data, aws).await? {
@@ -51,16 +40,12 @@ impl Dataset {
             }),
             Some(dataset) => {
                 let lock = dataset.lock(LOCK_WAIT).await?;
-                Self::download(data, dataset, Some(lock)).await
+                Self::download(data, dataset, lock).await
             }
         }
     }
 
-    async fn download(
-        data: &str,
-        dataset: RemoteDataset,
-        lock: Option<RemoteLock>,
-    ) -> Result<Dataset> {
+    async fn download(data: &str, dataset: RemoteDataset, lock: RemoteLock) -> Result<Dataset> {
         let (copy, root) = working_copy()?;
         let layout = Layout::new(root);
         dataset
@@ -95,12 +80,7 @@ impl Dataset {
 
     /// Releases an S3 dataset's lock.
     pub async fn close(self) -> Result<()> {
-        if let Some(Remote {
-            lock: Some(lock),
-            uri,
-            ..
-        }) = self.remote
-        {
+        if let Some(Remote { lock, uri, .. }) = self.remote {
             lock.release()
                 .await
                 .with_context(|| format!("unlocking {uri}"))?;
@@ -114,6 +94,26 @@ impl Dataset {
             .unwrap_or(path)
             .to_owned()
     }
+}
+
+/// Where to read `data` from: the directory, or the S3 prefix in place.
+pub async fn read_root(data: &str, aws: &AwsArgs) -> Result<DatasetRoot> {
+    let Some(location) = parse_s3_uri(data) else {
+        return Ok(DatasetRoot::Local(Layout::new(existing_dataset(
+            Path::new(data),
+        )?)));
+    };
+    let options = aws.options();
+    let config = sdk_config(&options).await;
+    let store = s3_object_store(&location.bucket, &config, &options)
+        .with_context(|| format!("connecting to {data}"))?;
+    let prefix = location.prefix.trim_end_matches('/');
+    let url = if prefix.is_empty() {
+        format!("s3://{}/", location.bucket)
+    } else {
+        format!("s3://{}/{prefix}/", location.bucket)
+    };
+    Ok(DatasetRoot::Store { url, store })
 }
 
 async fn remote(data: &str, aws: &AwsArgs) -> Result<Option<RemoteDataset>> {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::query::{OutputFormat, format_result};
 use bedrock_ledger::report::{MonthRange, NAMED_QUERIES, named_query, report_session, run_named};
 
-use super::dataset::Dataset;
+use super::dataset::read_root;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
@@ -64,8 +64,8 @@ pub async fn execute(args: Args) -> Result<u8> {
         Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
         None => MonthRange::all(),
     };
-    let dataset = Dataset::read(data, &args.aws).await?;
-    let ctx = report_session(&dataset.layout, &teams, &profiles).await?;
+    let root = read_root(data, &args.aws).await?;
+    let ctx = report_session(&root, &teams, &profiles).await?;
     let result = run_named(&ctx, query, &months)
         .await
         .with_context(|| format!("running queries/{name}.sql"))?;

@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::dataset::Layout;
 use bedrock_ledger::dataset::write::AtomicFile;
+use bedrock_ledger::dataset::{DatasetRoot, month_price_book};
 use bedrock_ledger::query::{OutputFormat, format_result};
 use bedrock_ledger::report::chargeback::{Chargeback, chargeback};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
 use datafusion::prelude::SessionContext;
 
-use super::dataset::Dataset;
+use super::dataset::read_root;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Subcommand)]
@@ -68,13 +68,13 @@ pub async fn execute(command: Command) -> Result<u8> {
 }
 
 async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
-    let dataset = Dataset::read(&args.data, &args.aws).await?;
-    let layout = dataset.layout.clone();
+    let root = read_root(&args.data, &args.aws).await?;
     let teams = inputs::teams(args.teams.as_deref())?;
     let profiles = inputs::profiles(args.profiles.as_deref())?;
+    let ctx = report_session(&root, &teams, &profiles).await?;
     if let Some(path) = &args.prices {
         let prices = inputs::prices(Some(path))?;
-        let used = bedrock_ledger::dataset::month_price_book(&layout, &args.month)?;
+        let used = month_price_book(&ctx, &root, &args.month).await?;
         if used.as_deref() != Some(prices.sha256.as_str()) {
             bail!(
                 "{} was priced with another price book (sha256 {}); run `bedrock-ledger reprice --data {} --prices {}` first",
@@ -85,10 +85,9 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
             );
         }
     }
-    let ctx = report_session(&layout, &teams, &profiles).await?;
     match &args.out {
         Some(out) => {
-            let report = write_chargeback(&ctx, &layout, &args.month, out).await?;
+            let report = write_chargeback(&ctx, &root, &args.month, out).await?;
             eprintln!(
                 "wrote {} ({} rows, total {} USD) and {}",
                 out.display(),
@@ -98,19 +97,19 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
             );
         }
         None => {
-            let report = build(&ctx, &layout, &args.month).await?;
+            let report = build(&ctx, &root, &args.month).await?;
             print_stdout(&report.csv)?;
         }
     }
     Ok(exit::OK)
 }
 
-async fn build(ctx: &SessionContext, layout: &Layout, month: &str) -> Result<Chargeback> {
-    let report = chargeback(ctx, layout, month)
+async fn build(ctx: &SessionContext, root: &DatasetRoot, month: &str) -> Result<Chargeback> {
+    let report = chargeback(ctx, root, month)
         .await
         .with_context(|| format!("building the chargeback of {month}"))?;
     if report.manifest.grand_totals.requests == 0 {
-        bail!("no invocations in {month} in {}", layout.root().display());
+        bail!("no invocations in {month}");
     }
     warn_unpriced(&report);
     Ok(report)
@@ -148,11 +147,11 @@ pub fn manifest_path(csv: &Path) -> PathBuf {
 /// Builds the chargeback of `month` and writes the CSV to `out` and the manifest beside it.
 pub async fn write_chargeback(
     ctx: &SessionContext,
-    layout: &Layout,
+    root: &DatasetRoot,
     month: &str,
     out: &Path,
 ) -> Result<Chargeback> {
-    let report = build(ctx, layout, month).await?;
+    let report = build(ctx, root, month).await?;
     let manifest =
         serde_json::to_vec_pretty(&report.manifest).context("serializing the manifest")?;
     write_file(out, &report.csv)?;
@@ -175,13 +174,12 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 async fn execute_latency(args: LatencyArgs) -> Result<u8> {
-    let dataset = Dataset::read(&args.data, &args.aws).await?;
-    let layout = dataset.layout.clone();
+    let root = read_root(&args.data, &args.aws).await?;
     let months = match &args.month {
         Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
         None => MonthRange::all(),
     };
-    let ctx = report_session(&layout, &Default::default(), &Default::default()).await?;
+    let ctx = report_session(&root, &Default::default(), &Default::default()).await?;
     let query = named_query("latency").expect("the latency query ships with the binary");
     let result = run_named(&ctx, query, &months).await?;
     print_stdout(&format_result(&result, args.format)?)?;

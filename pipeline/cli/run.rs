@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use bedrock_ledger::dataset::DatasetRoot;
 use bedrock_ledger::ingest::IngestReport;
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
 use bedrock_ledger::report::report_session;
@@ -35,7 +36,8 @@ pub async fn execute(args: Args) -> Result<u8> {
     let (report, dataset) = ingest::ingest_inputs(&args.ingest).await?;
     let layout = dataset.layout.clone();
     let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
-    let ctx = report_session(&layout, &teams, &profiles).await?;
+    let root = DatasetRoot::Local(layout.clone());
+    let ctx = report_session(&root, &teams, &profiles).await?;
     let mut out = String::new();
     if report.months.is_empty() {
         out.push_str("no invocations in this run\n");
@@ -53,7 +55,7 @@ pub async fn execute(args: Args) -> Result<u8> {
             .root()
             .join("reports")
             .join(format!("chargeback-{month}.csv"));
-        let chargeback = report::write_chargeback(&ctx, &layout, month, &csv).await?;
+        let chargeback = report::write_chargeback(&ctx, &root, month, &csv).await?;
         out.push_str(&format!(
             "chargeback {month}: {} rows, {} USD, {} unpriced requests (reports/chargeback-{month}.csv)\n",
             chargeback.manifest.rows,

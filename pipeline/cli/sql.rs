@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
 use bedrock_ledger::report::report_session;
 
-use super::dataset::Dataset;
+use super::dataset::read_root;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
@@ -55,8 +55,8 @@ pub async fn execute(args: Args) -> Result<u8> {
     {
         bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");
     }
-    let dataset = Dataset::read(&args.data, &args.aws).await?;
-    let ctx = report_session(&dataset.layout, &teams, &profiles).await?;
+    let root = read_root(&args.data, &args.aws).await?;
+    let ctx = report_session(&root, &teams, &profiles).await?;
     let result = run_statement(&ctx, &sql, &[]).await?;
     let bytes = format_result(&result, args.format)?;
     match &args.out {

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use super::schema::{INVOCATIONS, MONTH, REJECTS};
 
-const DATA_FILE: &str = "data.parquet";
+/// The name of the one file of a month (and of the rejects).
+pub const DATA_FILE: &str = "data.parquet";
 
 /// Paths of one dataset.
 #[derive(Clone, Debug)]

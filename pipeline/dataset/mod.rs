@@ -28,7 +28,8 @@ use datafusion::datasource::listing::{
 use datafusion::error::DataFusionError;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::errors::ParquetError;
 
 pub use layout::Layout;
@@ -66,22 +67,79 @@ impl From<DataFusionError> for DatasetError {
     }
 }
 
+/// Where a dataset is read from: a directory, or a prefix of an object store (S3), read in place.
+#[derive(Clone, Debug)]
+pub enum DatasetRoot {
+    Local(Layout),
+    Store {
+        /// `s3://bucket/prefix/`, ending with `/`.
+        url: String,
+        store: Arc<dyn ObjectStore>,
+    },
+}
+
+impl DatasetRoot {
+    /// The URL of a file or directory inside the dataset.
+    fn url_of(&self, relative: &str) -> String {
+        match self {
+            DatasetRoot::Local(layout) => format!("{}/{relative}", layout.root().display()),
+            DatasetRoot::Store { url, .. } => format!("{url}{relative}"),
+        }
+    }
+
+    /// Whether the dataset holds a file at `relative`.
+    async fn has_file(&self, relative: &str) -> Result<bool, DatasetError> {
+        match self {
+            DatasetRoot::Local(layout) => Ok(layout.root().join(relative).is_file()),
+            DatasetRoot::Store { url, store } => {
+                let key = url::Url::parse(url)
+                    .map(|u| format!("{}{relative}", u.path().trim_start_matches('/')))
+                    .unwrap_or_default();
+                match store.head(&object_store::path::Path::from(key)).await {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(DataFusionError::ObjectStore(Box::new(e)).into()),
+                }
+            }
+        }
+    }
+
+    /// Lets DataFusion read the dataset's URLs.
+    fn register_store(&self, ctx: &SessionContext) -> Result<(), DatasetError> {
+        if let DatasetRoot::Store { url, store } = self {
+            let mut bucket =
+                url::Url::parse(url).map_err(|e| DataFusionError::External(Box::new(e)))?;
+            bucket.set_path("");
+            ctx.register_object_store(&bucket, Arc::clone(store));
+        }
+        Ok(())
+    }
+}
+
+fn month_relative(month: &str) -> String {
+    format!("{INVOCATIONS}/{MONTH}={month}/{}", layout::DATA_FILE)
+}
+
 /// The SHA-256 of the price book that priced `month`, from its file's footer (`None` when the
 /// month has no file or was written without one).
-pub fn month_price_book(layout: &Layout, month: &str) -> Result<Option<String>, DatasetError> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    let path = layout.month_file(month);
-    if !path.is_file() {
+pub async fn month_price_book(
+    ctx: &SessionContext,
+    root: &DatasetRoot,
+    month: &str,
+) -> Result<Option<String>, DatasetError> {
+    let relative = month_relative(month);
+    if !root.has_file(&relative).await? {
         return Ok(None);
     }
-    let file = std::fs::File::open(&path).map_err(|e| DatasetError::io(&path, e))?;
-    let reader = SerializedFileReader::new(file)?;
-    let metadata = reader.metadata().file_metadata().key_value_metadata();
-    Ok(metadata
-        .into_iter()
-        .flatten()
-        .find(|kv| kv.key == write::PRICE_BOOK_KEY)
-        .and_then(|kv| kv.value.clone()))
+    root.register_store(ctx)?;
+    let options = ParquetReadOptions::default().skip_metadata(false);
+    let frame = ctx.read_parquet(root.url_of(&relative), options).await?;
+    Ok(frame
+        .schema()
+        .inner()
+        .metadata()
+        .get(write::PRICE_BOOK_KEY)
+        .cloned())
 }
 
 /// A DataFusion session sized for this machine, spilling to disk past [`QUERY_MEMORY_BYTES`].
@@ -108,15 +166,16 @@ pub fn invocations_table_schema() -> SchemaRef {
 }
 
 /// Registers `invocations` (partitioned by `month`, so filters on it skip whole months) and
-/// `rejects`. A dataset without data yet has empty tables.
-pub async fn register_tables(ctx: &SessionContext, layout: &Layout) -> Result<(), DatasetError> {
+/// `rejects`, read where they are. A dataset without data yet has empty tables.
+pub async fn register_tables(ctx: &SessionContext, root: &DatasetRoot) -> Result<(), DatasetError> {
+    root.register_store(ctx)?;
     let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(MONTH.to_owned(), DataType::Utf8)]);
     register_listing(
         ctx,
+        root,
         INVOCATIONS,
-        &layout.invocations_dir(),
         partitioned,
         &INVOCATION_FILE_SCHEMA,
         invocations_table_schema(),
@@ -125,8 +184,8 @@ pub async fn register_tables(ctx: &SessionContext, layout: &Layout) -> Result<()
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     register_listing(
         ctx,
+        root,
         REJECTS,
-        &layout.rejects_dir(),
         plain,
         &REJECT_SCHEMA,
         Arc::clone(&REJECT_SCHEMA),
@@ -136,20 +195,22 @@ pub async fn register_tables(ctx: &SessionContext, layout: &Layout) -> Result<()
 
 fn register_listing(
     ctx: &SessionContext,
+    root: &DatasetRoot,
     name: &str,
-    dir: &Path,
     options: ListingOptions,
     file_schema: &SchemaRef,
     table_schema: SchemaRef,
 ) -> Result<(), DatasetError> {
-    if !dir.is_dir() {
+    if let DatasetRoot::Local(layout) = root
+        && !layout.root().join(name).is_dir()
+    {
         ctx.register_table(
             name,
             Arc::new(MemTable::try_new(table_schema, vec![vec![]])?),
         )?;
         return Ok(());
     }
-    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let url = ListingTableUrl::parse(root.url_of(&format!("{name}/")))?;
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(Arc::clone(file_schema));

@@ -1,10 +1,11 @@
 //! A dataset kept in S3 (`--data s3://bucket/prefix/`): the same layout as on disk, written with
 //! whole-object puts (atomic in S3) and guarded by a lock object created with a conditional put.
 //!
-//! A run works on a local copy: it takes the lock, downloads the dataset, ingests into the copy as
-//! it would into a local dataset, then uploads what changed — months first, then rejects, then
-//! the ledger — and releases the lock. A run that dies before the ledger is uploaded is repaired
-//! by the next one, exactly as on disk. Readers (`sql`, `query`, `report`) download a copy too.
+//! A writing run works on a local copy: it takes the lock, downloads the dataset, ingests into the
+//! copy as it would into a local dataset, then uploads what changed — months first, then rejects,
+//! then the ledger — and releases the lock. A run that dies before the ledger is uploaded is
+//! repaired by the next one, exactly as on disk. Readers read the files in place
+//! ([`super::DatasetRoot::Store`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

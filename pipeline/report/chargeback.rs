@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::values::Columns;
 use super::{MonthRange, named_query, run_named};
-use crate::dataset::{DatasetError, Layout};
+use crate::dataset::{DatasetError, DatasetRoot, month_price_book};
 use crate::pricing::{format_micros, round_to_micros, sha256_hex};
 use crate::query::run_statement;
 
@@ -173,7 +173,7 @@ pub enum ChargebackError {
 /// Builds the chargeback of `month` in a report session.
 pub async fn chargeback(
     ctx: &SessionContext,
-    layout: &Layout,
+    root: &DatasetRoot,
     month: &str,
 ) -> Result<Chargeback, ChargebackError> {
     let months = MonthRange::single(month).map_err(ChargebackError::Inconsistent)?;
@@ -207,7 +207,7 @@ pub async fn chargeback(
     }
     sort_rows(&mut rows);
     let csv = render_csv(&rows)?;
-    let manifest = manifest(ctx, layout, month, &rows, &csv).await?;
+    let manifest = manifest(ctx, root, month, &rows, &csv).await?;
     Ok(Chargeback {
         rows,
         csv,
@@ -321,7 +321,7 @@ const REJECTS_SQL: &str = "SELECT count(*) FROM rejects \
 
 async fn manifest(
     ctx: &SessionContext,
-    layout: &Layout,
+    root: &DatasetRoot,
     month: &str,
     rows: &[ChargebackRow],
     csv: &[u8],
@@ -398,7 +398,7 @@ async fn manifest(
         rounding_difference_usd: format_picos(rounding_difference),
         unpriced_requests: grand_totals.unpriced_requests,
         unpriced_by_model,
-        price_book_sha256: crate::dataset::month_price_book(layout, month)?,
+        price_book_sha256: month_price_book(ctx, root, month).await?,
         coverage,
         csv_sha256: sha256_hex(csv),
     })

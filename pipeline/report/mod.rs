@@ -16,7 +16,7 @@ use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::attribution::{TeamRules, attribute};
-use crate::dataset::{DatasetError, Layout, register_tables, session};
+use crate::dataset::{DatasetError, DatasetRoot, register_tables, session};
 use crate::normalize::ProfileMap;
 use crate::query::{QueryResult, run_statement};
 use values::Columns;
@@ -103,13 +103,13 @@ pub fn parse_month(text: &str) -> Result<String, String> {
 /// Opens the dataset with attribution: `invocations`, `rejects`, `attribution` and
 /// `charged_invocations`.
 pub async fn report_session(
-    layout: &Layout,
+    root: &DatasetRoot,
     teams: &TeamRules,
     profiles: &ProfileMap,
 ) -> Result<SessionContext, DatasetError> {
     // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
     let ctx = session()?.enable_url_table();
-    register_tables(&ctx, layout).await?;
+    register_tables(&ctx, root).await?;
     let pairs = run_statement(
         &ctx,
         "SELECT DISTINCT coalesce(identity, '') AS identity, coalesce(model_id, '') AS model_id \

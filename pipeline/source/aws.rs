@@ -2,8 +2,13 @@
 //! `AWS_PROFILE` including SSO profiles, web identity, container and instance roles), with
 //! `--region`, `--profile` and `--endpoint-url` (or `AWS_ENDPOINT_URL`) on top.
 
+use std::sync::Arc;
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
+use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::{CredentialProvider, ObjectStore};
 
 /// Attempts per request: throttling and 5xx are retried with exponential backoff and jitter.
 const MAX_ATTEMPTS: u32 = 6;
@@ -52,4 +57,53 @@ pub fn s3_client(config: &SdkConfig, options: &AwsOptions) -> aws_sdk_s3::Client
         .force_path_style(options.path_style)
         .build();
     aws_sdk_s3::Client::from_conf(s3)
+}
+
+/// aws-config's credential chain as an object_store credential provider, so that reading a
+/// dataset in place works with every credential source the SDK supports (SSO profiles too).
+#[derive(Debug)]
+struct SdkCredentials(SharedCredentialsProvider);
+
+#[async_trait::async_trait]
+impl CredentialProvider for SdkCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        let credentials =
+            self.0
+                .provide_credentials()
+                .await
+                .map_err(|e| object_store::Error::Generic {
+                    store: "S3",
+                    source: Box::new(e),
+                })?;
+        Ok(Arc::new(AwsCredential {
+            key_id: credentials.access_key_id().to_owned(),
+            secret_key: credentials.secret_access_key().to_owned(),
+            token: credentials.session_token().map(str::to_owned),
+        }))
+    }
+}
+
+/// An object store over `bucket` configured like the SDK (region, endpoint, credentials).
+pub fn s3_object_store(
+    bucket: &str,
+    config: &SdkConfig,
+    options: &AwsOptions,
+) -> object_store::Result<Arc<dyn ObjectStore>> {
+    let mut builder = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_virtual_hosted_style_request(!options.path_style);
+    if let Some(region) = config.region() {
+        builder = builder.with_region(region.as_ref());
+    }
+    if let Some(endpoint) = config.endpoint_url() {
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_allow_http(endpoint.starts_with("http://"));
+    }
+    if let Some(provider) = config.credentials_provider() {
+        builder = builder.with_credentials(Arc::new(SdkCredentials(provider)));
+    }
+    Ok(Arc::new(builder.build()?))
 }

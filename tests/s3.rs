@@ -301,20 +301,28 @@ async fn fetch_text(client: &Client, bucket: &str, key: &str) -> String {
     String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_killed_run_from_s3_is_repaired_by_the_next() {
+/// Uploads a generated corpus of `objects` objects to a new bucket and ingests it once from
+/// there into a local dataset; returns the corpus URI, that dataset and how long the run took.
+async fn corpus_and_clean_run(
+    name: &str,
+    objects: usize,
+) -> (String, Workspace, std::time::Duration) {
     let client = client();
-    let bucket = bucket(&client, "killed").await;
+    let bucket = bucket(&client, name).await;
     let corpus = Workspace::new();
-    crate::crash::write_corpus(&corpus.path("logs"), 16, 120);
+    crate::crash::write_corpus(&corpus.path("logs"), objects, 120);
     upload_tree(&client, &bucket, "", &corpus.path("logs")).await;
     let uri = format!("s3://{bucket}/AWSLogs/");
-
     let clean = Workspace::new();
     let clean_data = clean.data().display().to_string();
     let started = std::time::Instant::now();
     run_s3(&["ingest", &uri, "--data", &clean_data]);
-    let clean_run = started.elapsed();
+    (uri, clean, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_run_from_s3_is_repaired_by_the_next() {
+    let (uri, clean, clean_run) = corpus_and_clean_run("killed", 16).await;
     let expected = clean.sql_csv(TABLE_DUMP_SQL);
 
     for tenth in [2u32, 5, 8] {
@@ -338,20 +346,8 @@ async fn a_killed_run_from_s3_is_repaired_by_the_next() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_run_on_a_dataset_in_s3_is_repaired_once_its_lease_runs_out() {
-    let client = client();
-    let bucket = bucket(&client, "killed-ledger").await;
-    let corpus = Workspace::new();
-    crate::crash::write_corpus(&corpus.path("logs"), 12, 120);
-    upload_tree(&client, &bucket, "", &corpus.path("logs")).await;
-    let uri = format!("s3://{bucket}/AWSLogs/");
-
-    let clean = Workspace::new();
-    let clean_data = clean.data().display().to_string();
-    let started = std::time::Instant::now();
-    run_s3(&["ingest", &uri, "--data", &clean_data]);
-    let clean_run = started.elapsed();
-
-    let data = format!("s3://{bucket}/ledger/");
+    let (uri, clean, clean_run) = corpus_and_clean_run("killed-ledger", 12).await;
+    let data = format!("{}ledger/", uri.trim_end_matches("AWSLogs/"));
     let mut child = s3_command(&["ingest", &uri, "--data", &data])
         .stderr(std::process::Stdio::null())
         .spawn()

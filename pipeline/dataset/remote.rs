@@ -150,13 +150,7 @@ impl RemoteDataset {
                 .await
                 .map_err(|e| s3_error(&self.bucket, &key, e))?;
         } else {
-            self.client
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| s3_error(&self.bucket, &key, e))?;
+            self.delete(&key).await?;
         }
         Ok(())
     }
@@ -227,14 +221,17 @@ impl RemoteDataset {
 
 impl RemoteDataset {
     async fn delete_lock(&self) -> Result<(), RemoteError> {
-        let key = self.key(LOCK_KEY);
+        self.delete(&self.key(LOCK_KEY)).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), RemoteError> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(key)
             .send()
             .await
-            .map_err(|e| s3_error(&self.bucket, &key, e))?;
+            .map_err(|e| s3_error(&self.bucket, key, e))?;
         Ok(())
     }
 }

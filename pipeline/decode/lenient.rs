@@ -197,7 +197,7 @@ mod tests {
     }
 
     fn probe(json: &str) -> Probe {
-        sonic_rs::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
     }
 
     #[test]

@@ -54,8 +54,6 @@ pub struct FailedObject {
 /// What one month gained in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MonthIngest {
-    /// Rows decoded this run, duplicates included.
-    pub decoded_rows: u64,
     /// Objects that contributed rows.
     pub objects: u64,
     pub commit: MonthCommit,
@@ -146,7 +144,8 @@ pub async fn ingest(
     let staging = layout
         .staging_dir()
         .join(format!("run-{}", std::process::id()));
-    let listed: Vec<SourceObject> = todo.clone();
+    // Shared with the fetcher task, which outlives no borrow.
+    let listed = Arc::new(todo);
     let mut stager = Stager::new(staging, options.window)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut failed = Vec::new();
@@ -161,8 +160,9 @@ pub async fn ingest(
             Err(LogGroupError::Stage(error)) => return Err(error.into()),
         }
     }
-    let (staged, outcomes) =
-        tokio::task::block_in_place(|| decode_all(todo, options.sources, stager, options))?;
+    let (staged, outcomes) = tokio::task::block_in_place(|| {
+        decode_all(Arc::clone(&listed), options.sources, stager, options)
+    })?;
     // A changed object that was read again replaces its earlier rows, in every month they were;
     // one that could not be read keeps them.
     let replaced: Vec<String> = listed
@@ -204,7 +204,6 @@ pub async fn ingest(
         report.months.insert(
             month.clone(),
             MonthIngest {
-                decoded_rows: staged_month.map_or(0, |m| m.rows),
                 objects: staged_month.map_or(0, |m| m.sources.len() as u64),
                 commit,
             },
@@ -425,7 +424,7 @@ type Fetched = (usize, std::io::Result<Body>, OwnedSemaphorePermit);
 /// them on the rayon pool while this thread stages what they yield. Returns the outcome of each
 /// object, in the order given.
 fn decode_all(
-    objects: Vec<SourceObject>,
+    objects: Arc<Vec<SourceObject>>,
     sources: &Sources,
     mut stager: Stager,
     options: IngestOptions<'_>,
@@ -439,7 +438,6 @@ fn decode_all(
             .then_with(|| a.uri.cmp(&b.uri))
     });
     let bar = progress_bar(&objects, options.progress);
-    let objects = Arc::new(objects);
     let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel::<Fetched>(FETCH_CONCURRENCY);
     let fetcher = tokio::runtime::Handle::current().spawn(fetch_all(
         Arc::clone(&objects),

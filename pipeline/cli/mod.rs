@@ -4,6 +4,7 @@
 mod dataset;
 mod ingest;
 mod inputs;
+mod prices;
 mod query;
 mod report;
 mod reprice;
@@ -23,6 +24,7 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const TOO_MANY_REJECTS: u8 = 3;
     pub const LOCKED: u8 = 4;
+    pub const UNPRICED: u8 = 5;
 }
 
 #[derive(Debug, Parser)]
@@ -42,18 +44,36 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Decode log objects (files or directories) into the dataset.
+    #[command(
+        after_help = "Example:\n  bedrock-ledger ingest s3://my-log-bucket/AWSLogs/ --since yesterday --data ledger/ --profiles profiles.csv"
+    )]
     Ingest(ingest::Args),
-    /// The nightly job: ingest, then print per-month totals.
+    /// The nightly job: ingest, then print per-month totals and write the chargebacks.
+    #[command(
+        after_help = "Example (the bundled sample):\n  bedrock-ledger run fixtures/logs --data sample-ledger --profiles fixtures/profiles.csv --teams fixtures/teams.csv"
+    )]
     Run(run::Args),
     /// Run SQL over the dataset's `invocations` and `rejects` tables.
+    #[command(
+        after_help = "Example:\n  bedrock-ledger sql --data sample-ledger \"SELECT model, count(*) AS requests FROM invocations WHERE month = '2025-10' GROUP BY model\""
+    )]
     Sql(sql::Args),
     /// Run a named query from queries/ (or list them).
+    #[command(
+        after_help = "Example:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2025-10 --teams fixtures/teams.csv"
+    )]
     Query(query::Args),
     /// Write a report: the monthly chargeback CSV and manifest, or latency per model.
     #[command(subcommand)]
     Report(report::Command),
     /// Recompute every cost in the dataset with a (new) price book, without reading any log.
+    #[command(
+        after_help = "Example:\n  bedrock-ledger reprice --data sample-ledger --prices prices-new.csv"
+    )]
     Reprice(reprice::Args),
+    /// Keep the price book current: import AWS Price List offers, check a dataset's coverage.
+    #[command(subcommand)]
+    Prices(prices::Command),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -88,6 +108,7 @@ pub fn main() -> ExitCode {
             Command::Query(args) => query::execute(args).await,
             Command::Report(command) => report::execute(command).await,
             Command::Reprice(args) => reprice::execute(args).await,
+            Command::Prices(command) => prices::execute(command).await,
         }
     });
     match outcome {
@@ -138,6 +159,21 @@ fn is_locked(error: &anyhow::Error) -> bool {
                 Some(IngestError::Locked(LockError::Busy { .. }))
             )
     })
+}
+
+/// Writes `bytes` to `path` atomically (temporary file beside it, then rename).
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use bedrock_ledger::dataset::write::AtomicFile;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let (atomic, mut file) = AtomicFile::create(&dir, path)?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    atomic.commit(file)?;
+    Ok(())
 }
 
 /// Writes results to stdout.

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::dataset::write::AtomicFile;
 use bedrock_ledger::dataset::{DatasetRoot, month_price_book};
 use bedrock_ledger::query::{OutputFormat, format_result};
 use bedrock_ledger::report::chargeback::{Chargeback, chargeback};
@@ -11,13 +10,19 @@ use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named}
 use datafusion::prelude::SessionContext;
 
 use super::dataset::read_root;
-use super::{exit, inputs, print_stdout};
+use super::{exit, inputs, print_stdout, write_file};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// The chargeback CSV of one month, with its JSON manifest.
+    #[command(
+        after_help = "Example:\n  bedrock-ledger report chargeback --month 2025-10 --data sample-ledger --teams fixtures/teams.csv --out chargeback-2025-10.csv"
+    )]
     Chargeback(ChargebackArgs),
     /// p50/p90/p99 and mean latency and time to first byte per model and month.
+    #[command(
+        after_help = "Example:\n  bedrock-ledger report latency --data sample-ledger --month 2025-10"
+    )]
     Latency(LatencyArgs),
 }
 
@@ -88,6 +93,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
     match &args.out {
         Some(out) => {
             let report = write_chargeback(&ctx, &root, &args.month, out).await?;
+            warn_unpriced(&report);
             eprintln!(
                 "wrote {} ({} rows, total {} USD) and {}",
                 out.display(),
@@ -98,6 +104,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
         }
         None => {
             let report = build(&ctx, &root, &args.month).await?;
+            warn_unpriced(&report);
             print_stdout(&report.csv)?;
         }
     }
@@ -111,7 +118,6 @@ async fn build(ctx: &SessionContext, root: &DatasetRoot, month: &str) -> Result<
     if report.manifest.grand_totals.requests == 0 {
         bail!("no invocations in {month}");
     }
-    warn_unpriced(&report);
     Ok(report)
 }
 
@@ -157,20 +163,6 @@ pub async fn write_chargeback(
     write_file(out, &report.csv)?;
     write_file(&manifest_path(out), &[manifest.as_slice(), b"\n"].concat())?;
     Ok(report)
-}
-
-/// Writes `bytes` to `path` atomically (temporary file beside it, then rename).
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let (atomic, mut file) = AtomicFile::create(&dir, path)?;
-    file.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    atomic.commit(file)?;
-    Ok(())
 }
 
 async fn execute_latency(args: LatencyArgs) -> Result<u8> {

@@ -7,9 +7,10 @@ use anyhow::{Context, Result};
 use bedrock_ledger::dataset::DatasetRoot;
 use bedrock_ledger::ingest::IngestReport;
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
+use bedrock_ledger::report::coverage::{Coverage, check_coverage, coverage_table};
 use bedrock_ledger::report::report_session;
 
-use super::{exit, ingest, inputs, print_stdout, report};
+use super::{exit, ingest, inputs, prices, print_stdout, report};
 
 #[derive(Debug, clap::Args)]
 #[group(skip)]
@@ -38,6 +39,17 @@ pub async fn execute(args: Args) -> Result<u8> {
     let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
     let root = DatasetRoot::Local(layout.clone());
     let ctx = report_session(&root, &teams, &profiles).await?;
+    let prices = inputs::prices(args.ingest.prices.as_deref())?;
+    let touched: Vec<String> = report.months.keys().cloned().collect();
+    let coverage = if touched.is_empty() {
+        None
+    } else {
+        Some(
+            check_coverage(&ctx, &prices.book, &touched)
+                .await
+                .context("checking which requests the price book does not price")?,
+        )
+    };
     let mut out = String::new();
     if report.months.is_empty() {
         out.push_str("no invocations in this run\n");
@@ -75,6 +87,9 @@ pub async fn execute(args: Args) -> Result<u8> {
     dataset.publish(&files).await?;
     dataset.close().await?;
     print_stdout(out.as_bytes())?;
+    if let Some(coverage) = coverage.filter(|c| !c.unpriced.is_empty()) {
+        warn_unpriced(&coverage, &prices.origin)?;
+    }
 
     ingest::fail_on_unreadable(&report)?;
     if let Some(limit) = args.max_reject_ratio
@@ -88,6 +103,18 @@ pub async fn execute(args: Args) -> Result<u8> {
         return Ok(exit::TOO_MANY_REJECTS);
     }
     Ok(exit::OK)
+}
+
+/// The same list `prices check` prints, on stderr: the run still succeeds, but nobody should
+/// read its chargeback without knowing what it leaves out.
+fn warn_unpriced(coverage: &Coverage, origin: &str) -> Result<()> {
+    let table = format_result(&coverage_table(coverage)?, OutputFormat::Table)?;
+    eprintln!(
+        "WARNING: usage without a price is NOT in the chargeback totals:\n{}\n{}",
+        String::from_utf8_lossy(&table).trim_end(),
+        prices::unpriced_summary(coverage, origin)
+    );
+    Ok(())
 }
 
 /// Per touched month: what the dataset holds now, and what this run added.

@@ -73,7 +73,7 @@ pub struct ProfileEntry {
 
 /// Geography prefixes of system cross-region inference profiles. `us-gov.` precedes `us.` so the
 /// longer prefix wins.
-const GEO_PREFIXES: [&str; 7] = ["us-gov.", "us.", "eu.", "apac.", "jp.", "au.", "ca."];
+const GEO_PREFIXES: [&str; 8] = ["us-gov.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "in."];
 const GLOBAL_PREFIX: &str = "global.";
 /// A mapping that points back at itself (directly or in a cycle) must not loop forever.
 const MAX_PROFILE_HOPS: usize = 8;
@@ -344,6 +344,32 @@ mod tests {
                 "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0",
                 Some(SONNET),
                 Geo,
+            ),
+            (
+                "in.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                Some(SONNET),
+                Geo,
+            ),
+            (
+                "global.anthropic.claude-opus-4-7",
+                Some("anthropic.claude-opus-4-7"),
+                Global,
+            ),
+            (
+                "arn:aws:bedrock:ap-south-1:111122223333:inference-profile/in.anthropic.claude-sonnet-4-6",
+                Some("anthropic.claude-sonnet-4-6"),
+                Geo,
+            ),
+            (
+                "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-6-v1",
+                Some("anthropic.claude-opus-4-6-v1"),
+                InRegion,
+            ),
+            // a prefix-looking id that is no known geography stays a base id, never guessed
+            (
+                "xx.anthropic.claude-sonnet-4-6",
+                Some("xx.anthropic.claude-sonnet-4-6"),
+                InRegion,
             ),
             (
                 "global.anthropic.claude-sonnet-4-5-20250929-v1:0",

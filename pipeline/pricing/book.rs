@@ -5,8 +5,9 @@
 //! long_context_threshold,lc_input,lc_output,lc_cache_read,lc_cache_write_5m,lc_cache_write_1h
 //! ```
 //! Rates are decimal USD per 1,000,000 tokens, kept as integers of 10⁻⁶ USD per million tokens
-//! (at most 6 decimals), so that `tokens × rate` is an exact count of 10⁻¹² USD. Other columns
-//! (`source`, `note`, ...) are allowed and ignored.
+//! (at most 6 decimals), so that `tokens × rate` is an exact count of 10⁻¹² USD. The optional
+//! column `tier` names the service tier a row prices (default `standard`); `source` and `note`
+//! are kept with each row so that a book can be written back out; other columns are ignored.
 
 use std::collections::HashMap;
 
@@ -31,14 +32,25 @@ pub const PRICE_COLUMNS: [&str; 15] = [
     "lc_cache_write_1h",
 ];
 
+/// Optional columns that are kept with each row and written back out, in this order.
+pub const TEXT_COLUMNS: [&str; 2] = ["source", "note"];
+
+/// Service tiers a row can price. An invocation log records the tier of a request (see
+/// `decode::record`); a request is priced only by a row of its own tier.
+pub const TIERS: [&str; 4] = ["standard", "priority", "flex", "optimized"];
+
+/// The tier of a row without a `tier` cell, and of a request whose log names none.
+pub const STANDARD_TIER: &str = "standard";
+
 /// Decimal places a rate may have.
 pub const RATE_SCALE: u32 = 6;
 
-/// A `scope` or `region` cell: one value, or `*` for any.
+/// A `scope` or `region` cell: one value, or `*` for any. `*` sorts first, so that a written
+/// book lists a model's default row before its exceptions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Selector {
-    Exact(String),
     Any,
+    Exact(String),
 }
 
 impl Selector {
@@ -89,24 +101,54 @@ pub struct PriceRow {
     pub model: String,
     pub scope: Selector,
     pub region: Selector,
+    /// One of [`TIERS`].
+    pub tier: String,
     pub effective_from: NaiveDate,
     pub standard: Rates,
     /// Above this many input tokens (input + cache read + cache write) every bucket of the
     /// request is priced at the long-context rates.
     pub long_context: Option<(u64, Rates)>,
+    /// Where the figures come from (the `source` column), and any remark (`note`).
+    pub source: String,
+    pub note: String,
 }
 
 impl PriceRow {
-    /// A stable reference to the row, stored with every priced request.
+    /// A stable reference to the row, stored with every priced request. The tier is named only
+    /// when it is not `standard`, so references written before tiers existed stay valid.
     pub fn reference(&self) -> String {
+        let tier = if self.tier == STANDARD_TIER {
+            String::new()
+        } else {
+            format!("|{}", self.tier)
+        };
         format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}|{}{tier}",
             self.model,
             self.scope.as_str(),
             self.region.as_str(),
             self.effective_from
         )
     }
+
+    /// What identifies the row within a book: two rows with the same key are refused.
+    pub fn key(&self) -> RowKey {
+        RowKey {
+            model: self.model.clone(),
+            scope: self.scope.clone(),
+            region: self.region.clone(),
+            tier: self.tier.clone(),
+        }
+    }
+}
+
+/// A row's identity less its date: the rows of one key form its price history.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowKey {
+    pub model: String,
+    pub scope: Selector,
+    pub region: Selector,
+    pub tier: String,
 }
 
 /// A validated price book.
@@ -163,19 +205,27 @@ impl PriceBook {
                 .ok_or(PriceBookError::MissingColumn(name))?;
         }
 
+        let optional = |name: &str| headers.iter().position(|h| h == name);
+        let (tier_index, source_index, note_index) =
+            (optional("tier"), optional("source"), optional("note"));
+
         let mut book = PriceBook::default();
-        let mut seen: HashMap<(String, Selector, Selector, NaiveDate), u64> = HashMap::new();
+        let mut seen: HashMap<(RowKey, NaiveDate), u64> = HashMap::new();
         for record in reader.records() {
             let record = record.map_err(csv_error)?;
             let line = record.position().map_or(0, |p| p.line());
             let cell = |column: usize| record.get(index[column]).unwrap_or_default();
-            let row = parse_row(line, &cell)?;
-            let key = (
-                row.model.clone(),
-                row.scope.clone(),
-                row.region.clone(),
-                row.effective_from,
-            );
+            let text = |column: Option<usize>| {
+                column
+                    .and_then(|c| record.get(c))
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let mut row = parse_row(line, &cell)?;
+            row.tier = parse_tier(line, &text(tier_index))?;
+            row.source = text(source_index);
+            row.note = text(note_index);
+            let key = (row.key(), row.effective_from);
             if let Some(&first) = seen.get(&key) {
                 return Err(PriceBookError::Duplicate {
                     line,
@@ -193,18 +243,21 @@ impl PriceBook {
     }
 
     /// The row that prices a request for `model` with `scope` (`in_region`, `geo`, `global`, or
-    /// `None` to match only `*` rows) from `region` on `date`: among the rows in force on that
-    /// date, exact region beats `*`, then exact scope beats `*`, then the latest `effective_from`.
+    /// `None` to match only `*` rows) in service `tier` from `region` on `date`: among the rows
+    /// of that tier in force on that date, exact region beats `*`, then exact scope beats `*`,
+    /// then the latest `effective_from`.
     pub fn lookup(
         &self,
         model: &str,
         scope: Option<&str>,
+        tier: &str,
         region: &str,
         date: NaiveDate,
     ) -> Option<&PriceRow> {
         self.by_model
             .get(model)?
             .iter()
+            .filter(|row| row.tier == tier)
             .filter(|row| row.effective_from <= date && row.region.matches(region))
             .filter(|row| match scope {
                 Some(scope) => row.scope.matches(scope),
@@ -217,6 +270,29 @@ impl PriceBook {
                     row.effective_from,
                 )
             })
+    }
+
+    /// Every row, ordered by model, scope, region, tier and date (the order a written book has).
+    pub fn rows(&self) -> Vec<&PriceRow> {
+        let mut rows: Vec<&PriceRow> = self.by_model.values().flatten().collect();
+        rows.sort_by_key(|row| (row.key(), row.effective_from));
+        rows
+    }
+
+    /// Whether the book has any row for `model`.
+    pub fn knows_model(&self, model: &str) -> bool {
+        self.by_model.contains_key(model)
+    }
+}
+
+fn parse_tier(line: u64, cell: &str) -> Result<String, PriceBookError> {
+    match cell {
+        "" => Ok(STANDARD_TIER.to_owned()),
+        tier if TIERS.contains(&tier) => Ok(tier.to_owned()),
+        tier => Err(row_error(
+            line,
+            format!("unknown tier {tier:?} (expected {})", TIERS.join(", ")),
+        )),
     }
 }
 
@@ -287,10 +363,67 @@ fn parse_row<'a>(line: u64, cell: &impl Fn(usize) -> &'a str) -> Result<PriceRow
         model: model.to_owned(),
         scope: Selector::parse(scope),
         region: Selector::parse(region),
+        tier: STANDARD_TIER.to_owned(),
         effective_from,
         standard,
         long_context,
+        source: String::new(),
+        note: String::new(),
     })
+}
+
+/// Writes rows as a price book: the required columns with `tier` after `region`, then `source`
+/// and `note`. Rates are written with as few decimals as they need, so that reading the output
+/// gives the same rows back.
+pub fn write_csv<'a>(rows: impl IntoIterator<Item = &'a PriceRow>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = PRICE_COLUMNS.to_vec();
+    header.insert(3, "tier");
+    header.extend(TEXT_COLUMNS);
+    let rates = |rates: &Rates| {
+        [
+            Some(rates.input),
+            Some(rates.output),
+            rates.cache_read,
+            rates.cache_write_5m,
+            rates.cache_write_1h,
+        ]
+        .map(|rate| rate.map(format_rate).unwrap_or_default())
+    };
+    // Writing to a Vec cannot fail.
+    writer.write_record(&header).expect("in memory");
+    for row in rows {
+        let mut record = vec![
+            row.model.clone(),
+            row.scope.as_str().to_owned(),
+            row.region.as_str().to_owned(),
+            row.tier.clone(),
+            row.effective_from.to_string(),
+        ];
+        record.extend(rates(&row.standard));
+        match &row.long_context {
+            Some((threshold, long)) => {
+                record.push(threshold.to_string());
+                record.extend(rates(long));
+            }
+            None => record.extend(std::iter::repeat_n(String::new(), 6)),
+        }
+        record.push(row.source.clone());
+        record.push(row.note.clone());
+        writer.write_record(&record).expect("in memory");
+    }
+    writer.into_inner().expect("in memory")
+}
+
+/// A rate in 10⁻⁶ USD per million tokens as a decimal without trailing zeros: `3300000` → `3.3`.
+pub fn format_rate(rate: i128) -> String {
+    let scale = 10i128.pow(RATE_SCALE);
+    let (whole, fraction) = (rate / scale, rate % scale);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let fraction = format!("{fraction:0width$}", width = RATE_SCALE as usize);
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
 }
 
 /// A rate cell: empty, or a non-negative decimal with at most [`RATE_SCALE`] decimals, returned
@@ -419,11 +552,89 @@ mod tests {
         );
         let book = PriceBook::from_csv(text.as_bytes()).unwrap();
         let row = book
-            .lookup("m", Some("geo"), "us-east-1", date("2025-02-01"))
+            .lookup(
+                "m",
+                Some("geo"),
+                "standard",
+                "us-east-1",
+                date("2025-02-01"),
+            )
             .unwrap();
         assert_eq!(row.standard.output, 15_000_000);
         assert_eq!(row.long_context.unwrap().0, 200_000);
         assert_eq!(row.long_context.unwrap().1.output, 22_500_000);
+    }
+
+    #[test]
+    fn prices_each_tier_only_from_its_own_rows() {
+        let text = format!(
+            "{HEADER},tier\nm,*,*,2025-01-01,1,1,,,,,,,,,,\nm,*,*,2025-01-01,2,2,,,,,,,,,,priority\n"
+        );
+        let book = PriceBook::from_csv(text.as_bytes()).unwrap();
+        let day = date("2025-02-01");
+        let line = |tier| {
+            book.lookup("m", Some("geo"), tier, "us-east-1", day)
+                .map(|r| r.line)
+        };
+        assert_eq!(line("standard"), Some(2));
+        assert_eq!(line("priority"), Some(3));
+        assert_eq!(line("flex"), None);
+        assert_eq!(
+            book.rows()[0].reference(),
+            "m|*|*|2025-01-01|priority",
+            "a tier other than standard is part of the reference"
+        );
+        let error = PriceBook::from_csv(
+            format!("{HEADER},tier\nm,*,*,2025-01-01,1,1,,,,,,,,,,fast\n").as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("line 2: unknown tier \"fast\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn writes_a_book_that_reads_back_the_same() {
+        let text = format!(
+            "{HEADER},tier,source,note\n\
+             m,global,*,2025-01-01,3.30,16.5,0.33,4.125,6.6,200000,6.6,24.75,0.66,8.25,13.2,,AWS \"quoted\",\n\
+             m,*,us-gov-west-1,2025-02-01,0.000001,1,,,,,,,,,,flex,a,\"b, c\"\n"
+        );
+        let book = PriceBook::from_csv(text.as_bytes()).unwrap();
+        let written = write_csv(book.rows());
+        assert_eq!(
+            String::from_utf8(written.clone()).unwrap(),
+            "model,scope,region,tier,effective_from,input,output,cache_read,cache_write_5m,cache_write_1h,long_context_threshold,lc_input,lc_output,lc_cache_read,lc_cache_write_5m,lc_cache_write_1h,source,note\n\
+             m,*,us-gov-west-1,flex,2025-02-01,0.000001,1,,,,,,,,,,a,\"b, c\"\n\
+             m,global,*,standard,2025-01-01,3.3,16.5,0.33,4.125,6.6,200000,6.6,24.75,0.66,8.25,13.2,\"AWS \"\"quoted\"\"\",\n"
+        );
+        let again = PriceBook::from_csv(&written).unwrap();
+        let strip_lines = |book: &PriceBook| {
+            book.rows()
+                .into_iter()
+                .map(|r| PriceRow {
+                    line: 0,
+                    ..r.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip_lines(&again), strip_lines(&book));
+    }
+
+    #[test]
+    fn formats_rates_with_the_decimals_they_need() {
+        for (rate, text) in [
+            (3_000_000, "3"),
+            (3_300_000, "3.3"),
+            (80_000, "0.08"),
+            (1, "0.000001"),
+            (0, "0"),
+            (16_500_000, "16.5"),
+        ] {
+            assert_eq!(format_rate(rate), text);
+        }
     }
 
     #[test]
@@ -452,12 +663,20 @@ mod tests {
             (None, "eu-west-1", "2025-09-02", Some(5)),
         ];
         for (scope, region, day, line) in cases {
-            let found = book.lookup("m", *scope, region, date(day)).map(|r| r.line);
+            let found = book
+                .lookup("m", *scope, "standard", region, date(day))
+                .map(|r| r.line);
             assert_eq!(found, *line, "{scope:?} {region} {day}");
         }
         assert!(
-            book.lookup("unknown", Some("geo"), "us-east-1", date("2025-07-01"))
-                .is_none()
+            book.lookup(
+                "unknown",
+                Some("geo"),
+                "standard",
+                "us-east-1",
+                date("2025-07-01")
+            )
+            .is_none()
         );
     }
 }

@@ -38,7 +38,7 @@ pub enum Pricing<'a> {
         long_context: bool,
     },
     /// Usage that no price row covers: shown loudly, never as $0.
-    Unpriced,
+    Unpriced(UnpricedReason),
     /// No token counters at all (a failed call): costs nothing.
     NoUsage,
 }
@@ -48,8 +48,45 @@ impl Pricing<'_> {
     pub fn status(&self) -> &'static str {
         match self {
             Pricing::Priced { .. } => "priced",
-            Pricing::Unpriced => "unpriced",
+            Pricing::Unpriced(_) => "unpriced",
             Pricing::NoUsage => "no_usage",
+        }
+    }
+}
+
+/// Why a request with usage has no price.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnpricedReason {
+    /// The model id names no base model (an unmapped application profile, a router, ...).
+    UnknownModel,
+    /// Provisioned throughput is billed by the hour, not by the token.
+    Provisioned,
+    /// The book has no row for the model at all.
+    ModelNotInBook,
+    /// The book knows the model, but no row fits this scope, tier and region on this date.
+    NoRowInForce,
+    /// The row in force has no rate for a bucket the request used (named by its column).
+    NoRate(&'static str),
+}
+
+impl UnpricedReason {
+    /// A sentence for people.
+    pub fn describe(self) -> String {
+        match self {
+            UnpricedReason::UnknownModel => {
+                "the model id names no base model (an application profile, router or custom model: map it with --profiles)"
+                    .to_owned()
+            }
+            UnpricedReason::Provisioned => {
+                "provisioned throughput is billed by the hour, not per token".to_owned()
+            }
+            UnpricedReason::ModelNotInBook => "the price book has no row for this model".to_owned(),
+            UnpricedReason::NoRowInForce => {
+                "no row for this scope, tier and region in force on that date".to_owned()
+            }
+            UnpricedReason::NoRate(column) => {
+                format!("the row in force has no `{column}` rate for tokens the request used")
+            }
         }
     }
 }
@@ -60,6 +97,8 @@ pub struct PricedRequest<'a> {
     pub model: Option<&'a str>,
     pub inference_scope: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// The service tier the log records (`standard` when it records none).
+    pub tier: &'a str,
     pub date: NaiveDate,
     pub tokens: TokenCounts,
     pub usage_reported: bool,
@@ -70,18 +109,28 @@ pub fn price<'a>(book: &'a PriceBook, request: &PricedRequest<'_>) -> Pricing<'a
     if !request.usage_reported {
         return Pricing::NoUsage;
     }
+    if request.inference_scope == Some("provisioned") {
+        return Pricing::Unpriced(UnpricedReason::Provisioned);
+    }
     let Some(model) = request.model else {
-        return Pricing::Unpriced;
+        return Pricing::Unpriced(UnpricedReason::UnknownModel);
     };
     let scope = match request.inference_scope {
         Some(scope @ ("in_region" | "geo" | "global")) => Some(scope),
-        // Provisioned throughput is billed by the hour, not by the token.
-        Some("provisioned") => return Pricing::Unpriced,
         // Routers and the like: only rows that apply to any scope fit.
         _ => None,
     };
-    let Some(row) = book.lookup(model, scope, request.region.unwrap_or(""), request.date) else {
-        return Pricing::Unpriced;
+    if !book.knows_model(model) {
+        return Pricing::Unpriced(UnpricedReason::ModelNotInBook);
+    }
+    let Some(row) = book.lookup(
+        model,
+        scope,
+        request.tier,
+        request.region.unwrap_or(""),
+        request.date,
+    ) else {
+        return Pricing::Unpriced(UnpricedReason::NoRowInForce);
     };
     let tokens = &request.tokens;
     let context_tokens = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;
@@ -89,32 +138,62 @@ pub fn price<'a>(book: &'a PriceBook, request: &PricedRequest<'_>) -> Pricing<'a
         Some((threshold, rates)) if context_tokens > threshold => (rates, true),
         _ => (row.standard, false),
     };
-    match cost_parts(tokens, &rates) {
-        Some(parts) => Pricing::Priced {
+    match cost_parts(tokens, &rates, long_context) {
+        Ok(parts) => Pricing::Priced {
             parts,
             row,
             long_context,
         },
-        None => Pricing::Unpriced,
+        Err(reason) => Pricing::Unpriced(reason),
     }
 }
 
-/// Costs of each bucket; `None` when a bucket has tokens but the row has no rate for it.
-fn cost_parts(tokens: &TokenCounts, rates: &Rates) -> Option<CostParts> {
-    let cost = |count: u64, rate: Option<i128>| match (count, rate) {
-        (0, _) => Some(0),
-        (count, Some(rate)) => Some(i128::from(count) * rate),
-        (_, None) => None,
+/// Costs of each bucket; the missing rate when a bucket has tokens but the row has no rate
+/// for it.
+fn cost_parts(
+    tokens: &TokenCounts,
+    rates: &Rates,
+    long_context: bool,
+) -> Result<CostParts, UnpricedReason> {
+    let cost = |count: u64, rate: Option<i128>, column: (&'static str, &'static str)| match (
+        count, rate,
+    ) {
+        (0, _) => Ok(0),
+        (count, Some(rate)) => Ok(i128::from(count) * rate),
+        (_, None) => Err(UnpricedReason::NoRate(if long_context {
+            column.1
+        } else {
+            column.0
+        })),
     };
     let writes_1h = tokens.cache_write_1h_tokens.min(tokens.cache_write_tokens);
     let writes_5m = tokens.cache_write_tokens - writes_1h;
-    let cache_read = cost(tokens.cache_read_tokens, rates.cache_read)?;
-    Some(CostParts {
-        input: cost(tokens.input_tokens, Some(rates.input))?,
-        output: cost(tokens.output_tokens, Some(rates.output))?,
+    let cache_read = cost(
+        tokens.cache_read_tokens,
+        rates.cache_read,
+        ("cache_read", "lc_cache_read"),
+    )?;
+    Ok(CostParts {
+        input: cost(
+            tokens.input_tokens,
+            Some(rates.input),
+            ("input", "lc_input"),
+        )?,
+        output: cost(
+            tokens.output_tokens,
+            Some(rates.output),
+            ("output", "lc_output"),
+        )?,
         cache_read,
-        cache_write: cost(writes_5m, rates.cache_write_5m)?
-            + cost(writes_1h, rates.cache_write_1h)?,
+        cache_write: cost(
+            writes_5m,
+            rates.cache_write_5m,
+            ("cache_write_5m", "lc_cache_write_5m"),
+        )? + cost(
+            writes_1h,
+            rates.cache_write_1h,
+            ("cache_write_1h", "lc_cache_write_1h"),
+        )?,
         cache_read_savings: i128::from(tokens.cache_read_tokens) * rates.input - cache_read,
     })
 }
@@ -163,6 +242,7 @@ mod tests {
             model: Some(Box::leak(model.to_owned().into_boxed_str())),
             inference_scope: Some(Box::leak(scope.to_owned().into_boxed_str())),
             region: Some("us-east-1"),
+            tier: "standard",
             date: NaiveDate::from_ymd_opt(2025, 10, 2).unwrap(),
             tokens,
             usage_reported: true,
@@ -396,6 +476,54 @@ mod tests {
         ];
         for (request, status) in cases {
             assert_eq!(price(&book, &request).status(), status, "{request:?}");
+        }
+    }
+
+    #[test]
+    fn names_the_reason_a_request_is_unpriced() {
+        use UnpricedReason::*;
+        let book = book();
+        let mut early = request(SONNET, "geo", tokens(1, 1, 0, 0, 0));
+        early.date = NaiveDate::from_ymd_opt(2025, 9, 28).unwrap();
+        let mut priority = request(SONNET, "geo", tokens(1, 1, 0, 0, 0));
+        priority.tier = "priority";
+        let mut no_model = request(SONNET, "application", tokens(1, 1, 0, 0, 0));
+        no_model.model = None;
+        let cases: Vec<(PricedRequest, UnpricedReason)> = vec![
+            (
+                request("anthropic.claude-opus-4-6-v1", "geo", tokens(1, 1, 0, 0, 0)),
+                ModelNotInBook,
+            ),
+            (early, NoRowInForce),
+            (priority, NoRowInForce),
+            (no_model, UnknownModel),
+            (
+                request(SONNET, "provisioned", tokens(1, 1, 0, 0, 0)),
+                Provisioned,
+            ),
+            (
+                request(
+                    "meta.llama3-3-70b-instruct-v1:0",
+                    "in_region",
+                    tokens(1, 1, 5, 0, 0),
+                ),
+                NoRate("cache_read"),
+            ),
+            (
+                request(
+                    "meta.llama3-3-70b-instruct-v1:0",
+                    "in_region",
+                    tokens(1, 1, 0, 7, 7),
+                ),
+                NoRate("cache_write_1h"),
+            ),
+        ];
+        for (request, reason) in cases {
+            assert_eq!(
+                price(&book, &request),
+                Pricing::Unpriced(reason),
+                "{request:?}"
+            );
         }
     }
 

@@ -6,6 +6,7 @@
 //! files in `queries/`, compiled into the binary; they take `$from_month` and `$to_month`.
 
 pub mod chargeback;
+pub mod coverage;
 mod values;
 
 use std::sync::Arc;

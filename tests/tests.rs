@@ -8,6 +8,7 @@ mod crash;
 mod dataset;
 mod exit_codes;
 mod incremental;
+mod prices;
 mod queries;
 mod s3;
 mod sample_run;

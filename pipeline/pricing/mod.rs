@@ -10,6 +10,7 @@ pub mod book;
 pub mod cost;
 pub mod coverage;
 pub mod merge;
+pub mod offer;
 
 pub use book::{PriceBook, PriceBookError};
 pub use cost::{

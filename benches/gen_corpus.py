@@ -6,7 +6,7 @@
 Writes DIR/ (the corpus), DIR.profiles.csv (application-inference-profile ARN -> model id) and
 DIR.stats.json (byte counts per delivery shape, plus ground-truth totals per month).
 
-What is in the corpus (see /work/shared/reference/bedrock-logs.md for the shapes):
+What is in the corpus (README.md, "What it reads", describes the shapes):
   bedrock-logs/AWSLogs/<acct>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/<ts>Z_<hex>.json.gz
         native S3 delivery, gzip JSON lines (accounts 1, 2 and a GovCloud account 5)
   .../HH/data/<requestId>_input.json.gz        offloaded bodies (not records)

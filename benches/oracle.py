@@ -3,7 +3,7 @@
 
     python3 benches/oracle.py [--profiles FILE] INPUT... > aggregates.csv
 
-Written from the aggregation rules below and /work/shared/reference/bedrock-logs.md, not from
+Written from the aggregation rules below and the log shapes in README.md (What it reads), not from
 the Rust code, so that the two can check each other. Python 3.11 standard library only.
 
 INPUT are files or directories (walked recursively, sorted by path). Every file is classified by

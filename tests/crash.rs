@@ -16,7 +16,7 @@ use crate::util::{TABLE_DUMP_SQL, Workspace, walk};
 pub fn write_corpus(dir: &Path, objects: usize, records_per_object: usize) {
     let body = "fn main() { println!(\\\"hello\\\"); }\\n".repeat(40);
     for object in 0..objects {
-        let path = dir.join(format!("AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2025/10/{:02}/00/obj-{object:04}.json.gz", 1 + object % 28));
+        let path = dir.join(format!("AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/10/{:02}/00/obj-{object:04}.json.gz", 1 + object % 28));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
         for record in 0..records_per_object {

@@ -54,7 +54,7 @@ fn same_table_whatever_the_order_split_or_repetition() {
 fn reingesting_rewrites_identical_files_and_rejects_once() {
     let work = Workspace::new();
     work.ingest(&[&logs()]);
-    let month_file = work.data().join("invocations/month=2025-10/data.parquet");
+    let month_file = work.data().join("invocations/month=2026-10/data.parquet");
     let first = std::fs::read(&month_file).unwrap();
     let rejects = work.sql_csv("SELECT count(*) AS n FROM rejects");
     work.ingest(&[&logs()]);
@@ -72,23 +72,23 @@ fn partitions_by_utc_month_of_the_event() {
     work.ingest(&[&logs()]);
     let boundaries = work.sql_csv(
         "SELECT month, CAST(timestamp AS VARCHAR) AS timestamp FROM invocations \
-         WHERE timestamp IN ('2025-09-30T23:59:59Z', '2025-10-01T00:00:00Z', '2025-10-31T23:59:59Z', '2025-11-01T00:00:00Z') \
+         WHERE timestamp IN ('2026-09-30T23:59:59Z', '2026-10-01T00:00:00Z', '2026-10-31T23:59:59Z', '2026-11-01T00:00:00Z') \
          ORDER BY timestamp",
     );
     assert_eq!(
         boundaries,
         "month,timestamp\n\
-         2025-09,2025-09-30T23:59:59Z\n\
-         2025-10,2025-10-01T00:00:00Z\n\
-         2025-10,2025-10-31T23:59:59Z\n\
-         2025-11,2025-11-01T00:00:00Z\n"
+         2026-09,2026-09-30T23:59:59Z\n\
+         2026-10,2026-10-01T00:00:00Z\n\
+         2026-10,2026-10-31T23:59:59Z\n\
+         2026-11,2026-11-01T00:00:00Z\n"
     );
     let mut months: Vec<String> = std::fs::read_dir(work.data().join("invocations"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     months.sort();
-    assert_eq!(months, ["month=2025-09", "month=2025-10", "month=2025-11"]);
+    assert_eq!(months, ["month=2026-09", "month=2026-10", "month=2026-11"]);
 }
 
 #[test]
@@ -96,10 +96,10 @@ fn month_filters_prune_other_partitions() {
     let work = Workspace::new();
     work.ingest(&[&logs()]);
     let plan =
-        work.sql_csv("EXPLAIN SELECT sum(input_tokens) FROM invocations WHERE month = '2025-10'");
-    assert!(plan.contains("month=2025-10"), "{plan}");
+        work.sql_csv("EXPLAIN SELECT sum(input_tokens) FROM invocations WHERE month = '2026-10'");
+    assert!(plan.contains("month=2026-10"), "{plan}");
     assert!(
-        !plan.contains("month=2025-09") && !plan.contains("month=2025-11"),
+        !plan.contains("month=2026-09") && !plan.contains("month=2026-11"),
         "{plan}"
     );
 }
@@ -111,10 +111,10 @@ fn leftovers_of_a_crashed_run_are_never_read_and_are_cleared() {
     let table = work.sql_csv(TABLE_DUMP_SQL);
     // What a run killed mid-way leaves behind: staged rows and a half-written file.
     let data = work.data();
-    std::fs::create_dir_all(data.join("_staging/run-1/month=2025-10")).unwrap();
+    std::fs::create_dir_all(data.join("_staging/run-1/month=2026-10")).unwrap();
     std::fs::copy(
-        data.join("invocations/month=2025-10/data.parquet"),
-        data.join("_staging/run-1/month=2025-10/part-000001.parquet"),
+        data.join("invocations/month=2026-10/data.parquet"),
+        data.join("_staging/run-1/month=2026-10/part-000001.parquet"),
     )
     .unwrap();
     std::fs::create_dir_all(data.join("_tmp")).unwrap();
@@ -136,10 +136,10 @@ fn sql_writes_every_format() {
     let data = work.data().display().to_string();
     let sql = "SELECT month, count(*) AS requests FROM invocations GROUP BY month ORDER BY month";
     let cases: &[(&str, &str)] = &[
-        ("csv", "month,requests\n2025-09,7\n2025-10,30\n2025-11,5\n"),
+        ("csv", "month,requests\n2026-09,7\n2026-10,30\n2026-11,5\n"),
         (
             "ndjson",
-            "{\"month\":\"2025-09\",\"requests\":7}\n{\"month\":\"2025-10\",\"requests\":30}\n{\"month\":\"2025-11\",\"requests\":5}\n",
+            "{\"month\":\"2026-09\",\"requests\":7}\n{\"month\":\"2026-10\",\"requests\":30}\n{\"month\":\"2026-11\",\"requests\":5}\n",
         ),
     ];
     for (format, expected) in cases {
@@ -150,7 +150,7 @@ fn sql_writes_every_format() {
         );
     }
     let table = work.ok(&["sql", "--data", &data, sql]);
-    assert!(table.contains("| 2025-10 | 30       |"), "{table}");
+    assert!(table.contains("| 2026-10 | 30       |"), "{table}");
 
     let out = work.path("result.parquet");
     work.ok(&[

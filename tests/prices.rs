@@ -92,7 +92,7 @@ fn logs_of_2026_models_are_priced_and_an_unknown_model_is_named() {
     // Hand-computed from the book's rates (see fixtures/README.md).
     assert_eq!(
         work.sql_csv("SELECT count(*) AS priced, sum(cost_usd) AS cost FROM invocations WHERE price_status = 'priced'"),
-        "priced,cost\n11,0.232565000000\n"
+        "priced,cost\n12,0.237565000000\n"
     );
     let output = work.run(&["prices", "check", "--data", &data, "--format", "csv"]);
     assert_eq!(output.status.code(), Some(5));
@@ -103,8 +103,13 @@ fn logs_of_2026_models_are_priced_and_an_unknown_model_is_named() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("1 of 12 request(s) with usage are not priced by built-in"),
+        stderr.contains("1 of 13 request(s) with usage are not priced by built-in"),
         "{stderr}"
+    );
+    // The latency-optimized request is priced at its tier's rate: 1000 × 1.00 + 1000 × 4.00.
+    assert_eq!(
+        work.sql_csv("SELECT service_tier, cost_usd, price_ref FROM invocations WHERE model = 'amazon.nova-pro-v1:0'"),
+        "service_tier,cost_usd,price_ref\noptimized,0.005000000000,amazon.nova-pro-v1:0|*|*|2024-12-03|optimized\n"
     );
     // A month without the unknown model is fully priced: exit 0.
     let output = work.run(&["prices", "check", "--data", &data, "--month", "2026-08"]);
@@ -116,6 +121,6 @@ fn logs_of_2026_models_are_priced_and_an_unknown_model_is_named() {
     );
     assert!(
         String::from_utf8_lossy(&output.stderr)
-            .contains("every one of 5 request(s) with usage is priced")
+            .contains("every one of 6 request(s) with usage is priced")
     );
 }

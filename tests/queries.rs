@@ -44,10 +44,10 @@ fn month_filter_limits_a_named_query() {
     work.ingest(&[&logs()]);
     let data = work.data().display().to_string();
     let csv = work.ok(&[
-        "query", "by_model", "--data", &data, "--month", "2025-11", "--format", "csv",
+        "query", "by_model", "--data", &data, "--month", "2026-11", "--format", "csv",
     ]);
     assert!(
-        csv.lines().skip(1).all(|l| l.starts_with("2025-11,")),
+        csv.lines().skip(1).all(|l| l.starts_with("2026-11,")),
         "{csv}"
     );
     assert!(csv.lines().count() > 1);
@@ -86,7 +86,7 @@ fn latency_report_matches_its_query() {
         work.ok(&["query", "latency", "--data", &data, "--format", "csv"])
     );
     assert!(
-        report.contains("2025-10,anthropic.claude-opus-4-6-v1,"),
+        report.contains("2026-10,anthropic.claude-opus-4-6-v1,"),
         "{report}"
     );
 }

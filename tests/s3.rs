@@ -143,7 +143,7 @@ async fn ingests_from_s3_exactly_as_from_local_files() {
     );
 
     // One new object: only it is read.
-    let extra = logs().join("s3/AWSLogs/444455556666/BedrockModelInvocationLogs/us-east-1/2025/10/20/13/20251020T131000999Z_27fe495a0f4dc53c.json.gz");
+    let extra = logs().join("s3/AWSLogs/444455556666/BedrockModelInvocationLogs/us-east-1/2026/10/20/13/20261020T131000999Z_27fe495a0f4dc53c.json.gz");
     client
         .put_object()
         .bucket(&bucket)
@@ -187,20 +187,20 @@ async fn a_date_window_prunes_native_listings_and_filters_the_rest() {
         "--data",
         &data,
         "--since",
-        "2025-10-01",
+        "2026-10-01",
         "--until",
-        "2025-10-01",
+        "2026-10-01",
     ]);
-    // Native layout: only the objects of 2025/10/01 are listed (2 logs + 2 offloaded bodies) and
+    // Native layout: only the objects of 2026/10/01 are listed (2 logs + 2 offloaded bodies) and
     // the permission-check marker above the regions;
     // the export task's objects have no dates in their keys, so they are read and filtered.
     let summary = stderr(&output);
     assert!(summary.starts_with("objects: 8 read"), "{summary}");
     let days = work
         .sql_csv("SELECT DISTINCT CAST(timestamp AS DATE) AS day FROM invocations ORDER BY day");
-    assert_eq!(days, "day\n2025-10-01\n");
+    assert_eq!(days, "day\n2026-10-01\n");
     let ledger = work.sql_csv(&format!(
-        "SELECT count(*) AS n FROM '{data}/ledger/objects.parquet' WHERE uri LIKE '%/2025/10/02/%'"
+        "SELECT count(*) AS n FROM '{data}/ledger/objects.parquet' WHERE uri LIKE '%/2026/10/02/%'"
     ));
     assert_eq!(ledger, "n\n0\n", "other days were never listed");
 }
@@ -216,7 +216,7 @@ async fn the_nightly_job_runs_with_logs_and_dataset_in_s3() {
         .bucket(&bucket)
         .key("ledger/_lock")
         .body(ByteStream::from_static(
-            b"pid 1 since 2025-01-01T00:00:00Z lease-until 2025-01-01T00:01:00Z",
+            b"pid 1 since 2026-01-01T00:00:00Z lease-until 2026-01-01T00:01:00Z",
         ))
         .send()
         .await
@@ -225,7 +225,7 @@ async fn the_nightly_job_runs_with_logs_and_dataset_in_s3() {
     let fixtures = crate::util::fixtures();
     let (profiles, teams) = (fixtures.join("profiles.csv"), fixtures.join("teams.csv"));
     let (profiles, teams) = (profiles.display().to_string(), teams.display().to_string());
-    let window = ["--since", "2025-09-01", "--until", "2025-11-30"];
+    let window = ["--since", "2026-09-01", "--until", "2026-11-30"];
     let data = format!("s3://{bucket}/ledger/");
     let logs_uri = format!("s3://{bucket}/AWSLogs/");
     let run = [
@@ -236,7 +236,7 @@ async fn the_nightly_job_runs_with_logs_and_dataset_in_s3() {
     .concat();
     let first = run_s3(&run);
     let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
-    assert!(stdout.contains("chargeback 2025-10:"), "{stdout}");
+    assert!(stdout.contains("chargeback 2026-10:"), "{stdout}");
 
     // The same job on the same objects, from disk.
     let local = Workspace::new();
@@ -256,10 +256,10 @@ async fn the_nightly_job_runs_with_logs_and_dataset_in_s3() {
     ]
     .concat();
     local.ok(&local_run);
-    let chargeback = fetch_text(&client, &bucket, "ledger/reports/chargeback-2025-10.csv").await;
+    let chargeback = fetch_text(&client, &bucket, "ledger/reports/chargeback-2026-10.csv").await;
     assert_eq!(
         chargeback,
-        std::fs::read_to_string(local.data().join("reports/chargeback-2025-10.csv")).unwrap()
+        std::fs::read_to_string(local.data().join("reports/chargeback-2026-10.csv")).unwrap()
     );
 
     // SQL straight over the dataset in S3.

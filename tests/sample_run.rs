@@ -30,7 +30,7 @@ fn sample_run(work: &Workspace) -> String {
 fn sample_run_output_matches_snapshot() {
     let work = Workspace::new();
     assert_snapshot("expected/run.txt", &sample_run(&work));
-    for month in ["2025-09", "2025-10", "2025-11"] {
+    for month in ["2026-09", "2026-10", "2026-11"] {
         let written = work.data().join(format!("reports/chargeback-{month}.csv"));
         assert_eq!(
             std::fs::read_to_string(written).unwrap(),

@@ -60,6 +60,7 @@ pub fn invocations_batch(rows: &[Invocation]) -> Result<RecordBatch, ArrowError>
         counts(rows, |r| r.first_byte_latency_ms),
         strings(rows, |r| r.error_code.as_deref()),
         strings(rows, |r| r.stop_reason.as_deref()),
+        strings(rows, |r| Some(r.service_tier)),
         strings(rows, |r| r.request_metadata.as_deref()),
         strings(rows, |r| Some(&*r.origin.source)),
         strings(rows, |r| Some(r.origin.format.as_str())),

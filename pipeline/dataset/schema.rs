@@ -56,6 +56,8 @@ pub static INVOCATION_BASE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("first_byte_latency_ms", DataType::Int64, true),
         text("error_code"),
         text("stop_reason"),
+        // Nullable so that month files written before the column existed still read (as standard).
+        text("service_tier"),
         text("request_metadata"),
         required_text("source"),
         required_text("source_format"),

@@ -41,6 +41,24 @@ pub struct RawRecord<'a> {
     pub input: Option<Lenient<RawInput>>,
     #[serde(default)]
     pub output: Option<Lenient<RawOutput>>,
+    /// `performanceConfig` (`{"latency": "standard" | "optimized"}`), as some accounts' records
+    /// carry it at the top level.
+    #[serde(rename = "performanceConfig", default)]
+    pub performance_config: Option<Lenient<RawPerformanceConfig>>,
+}
+
+/// `performanceConfig` of a record or a Converse response.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawPerformanceConfig {
+    #[serde(default)]
+    pub latency: Option<LenientString>,
+}
+
+/// `serviceTier` of a Converse response.
+#[derive(Debug, Default, Deserialize)]
+struct RawServiceTier {
+    #[serde(rename = "type", default)]
+    kind: Option<LenientString>,
 }
 
 /// `identity` of a record.
@@ -83,6 +101,10 @@ pub struct BodyFacts {
     pub guardrail_intervened: bool,
     /// The model a prompt router sent the request to (`trace.promptRouter.invokedModelId`).
     pub routed_model_id: Option<String>,
+    /// `serviceTier.type` of a Converse response (`default`, `priority`, `flex`, `reserved`).
+    pub service_tier: Option<String>,
+    /// `performanceConfig.latency` of a Converse response (`standard`, `optimized`).
+    pub latency_mode: Option<String>,
 }
 
 /// Why a record could not be read.
@@ -98,6 +120,17 @@ pub fn parse_record(json: &[u8]) -> Result<RawRecord<'_>, RecordError> {
 }
 
 impl RawRecord<'_> {
+    /// `performanceConfig.latency` at the top level, if present and a string.
+    pub fn latency_mode(&self) -> Option<&str> {
+        self.performance_config
+            .as_ref()?
+            .get()?
+            .latency
+            .as_ref()?
+            .0
+            .as_deref()
+    }
+
     /// `identity.arn`, if present and a string.
     pub fn identity_arn(&self) -> Option<&str> {
         self.identity.as_ref()?.get()?.arn.as_ref()?.0.as_deref()
@@ -132,6 +165,10 @@ struct ObjectBody {
     guardrail_action: Option<LenientString>,
     #[serde(default)]
     trace: Option<Lenient<Trace>>,
+    #[serde(rename = "serviceTier", default)]
+    service_tier: Option<Lenient<RawServiceTier>>,
+    #[serde(rename = "performanceConfig", default)]
+    performance_config: Option<Lenient<RawPerformanceConfig>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,6 +279,8 @@ impl BodyFacts {
             routed_model_id: lenient(body.trace)
                 .and_then(|t| lenient(t.prompt_router))
                 .and_then(|r| string_of(r.invoked_model_id)),
+            service_tier: lenient(body.service_tier).and_then(|t| string_of(t.kind)),
+            latency_mode: lenient(body.performance_config).and_then(|p| string_of(p.latency)),
             ..BodyFacts::default()
         };
         facts.absorb_invocation_metrics(body.invocation_metrics);

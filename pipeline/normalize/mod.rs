@@ -89,6 +89,8 @@ pub struct Invocation {
     pub first_byte_latency_ms: Option<u64>,
     pub error_code: Option<String>,
     pub stop_reason: Option<String>,
+    /// The service tier the record shows (see [`service_tier`]).
+    pub service_tier: &'static str,
     /// `requestMetadata` as a compact JSON object with sorted keys.
     pub request_metadata: Option<String>,
     pub origin: Origin,
@@ -212,12 +214,31 @@ pub fn normalize(
         first_byte_latency_ms: body.first_byte_latency_ms,
         error_code: owned(&raw.error_code).filter(|code| !code.is_empty()),
         stop_reason,
+        service_tier: service_tier(
+            body.service_tier.as_deref(),
+            raw.latency_mode().or(body.latency_mode.as_deref()),
+        ),
         request_metadata: raw
             .request_metadata
             .and_then(|m| m.into_inner())
             .map(metadata_json),
         origin,
     })
+}
+
+/// The tier a request was served in, as far as its record tells: `priority`, `flex` or
+/// `reserved` from a Converse response's `serviceTier.type`; `optimized` when
+/// `performanceConfig.latency` (top level or response) is `optimized`; otherwise `standard`.
+/// InvokeModel carries both in HTTP headers that are not logged, so its records always read
+/// `standard` (the README says how large that error can be).
+pub fn service_tier(tier: Option<&str>, latency: Option<&str>) -> &'static str {
+    match tier.map(str::to_ascii_lowercase).as_deref() {
+        Some("priority") => "priority",
+        Some("flex") => "flex",
+        Some("reserved") => "reserved",
+        _ if latency.is_some_and(|l| l.eq_ignore_ascii_case("optimized")) => "optimized",
+        _ => "standard",
+    }
 }
 
 fn owned(value: &Option<std::borrow::Cow<'_, str>>) -> Option<String> {
@@ -340,6 +361,49 @@ mod tests {
             let invocation = normalized(json).unwrap();
             assert_eq!(invocation.tokens, *tokens, "{json}");
             assert_eq!(invocation.usage_reported, *reported, "{json}");
+        }
+    }
+
+    #[test]
+    fn reads_the_service_tier_where_a_record_shows_it() {
+        let tier = |json: &str| normalized(json).unwrap().service_tier;
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z"}"#,
+                "standard",
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","performanceConfig":{"latency":"optimized"}}"#,
+                "optimized",
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","performanceConfig":{"latency":"standard"}}"#,
+                "standard",
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","output":{"outputBodyJson":{"serviceTier":{"type":"priority"}}}}"#,
+                "priority",
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","output":{"outputBodyJson":{"serviceTier":{"type":"flex"},"performanceConfig":{"latency":"optimized"}}}}"#,
+                "flex",
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","output":{"outputBodyJson":{"serviceTier":{"type":"default"},"performanceConfig":{"latency":"optimized"}}}}"#,
+                "optimized",
+            ),
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","output":{"outputBodyJson":{"serviceTier":{"type":"reserved"}}}}"#,
+                "reserved",
+            ),
+            // a value of the wrong type is not a tier
+            (
+                r#"{"requestId":"r","timestamp":"2026-10-02T09:14:07Z","performanceConfig":"optimized"}"#,
+                "standard",
+            ),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(tier(json), *expected, "{json}");
         }
     }
 

@@ -43,6 +43,7 @@ pub struct RequestColumns<'a> {
     model: &'a StringArray,
     scope: &'a StringArray,
     region: &'a StringArray,
+    tier: &'a StringArray,
     timestamp: &'a arrow::array::TimestampMillisecondArray,
     usage_reported: &'a BooleanArray,
     tokens: [&'a Int64Array; 5],
@@ -73,6 +74,7 @@ impl<'a> RequestColumns<'a> {
             model: strings(batch, "model")?,
             scope: strings(batch, "inference_scope")?,
             region: strings(batch, "region")?,
+            tier: strings(batch, "service_tier")?,
             timestamp,
             usage_reported,
             tokens: [input?, output?, read?, write?, write_1h?],
@@ -92,7 +94,8 @@ impl<'a> RequestColumns<'a> {
             model: optional(self.model, row),
             inference_scope: optional(self.scope, row),
             region: optional(self.region, row),
-            tier: STANDARD_TIER,
+            // A row written before the column existed has no tier: standard, as it was priced.
+            tier: optional(self.tier, row).unwrap_or(STANDARD_TIER),
             date,
             tokens: TokenCounts {
                 input_tokens: input,

@@ -133,6 +133,7 @@ mod tests {
             text("model"),
             text("inference_scope"),
             text("region"),
+            text("service_tier"),
             Field::new("timestamp", timestamp_type(), false),
             count("input_tokens"),
             count("output_tokens"),
@@ -154,6 +155,7 @@ mod tests {
                 strings(&|r| r.1),
                 strings(&|r| Some(r.2)),
                 strings(&|r| Some(r.3)),
+                strings(&|_| None),
                 Arc::new(
                     TimestampMillisecondArray::from(rows.iter().map(|r| r.4).collect::<Vec<_>>())
                         .with_timezone("UTC"),

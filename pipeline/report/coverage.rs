@@ -47,7 +47,7 @@ pub async fn check_coverage(
         format!(" AND month IN ({})", list.join(", "))
     };
     let sql = format!(
-        "SELECT month, model, inference_scope, region, timestamp, input_tokens, output_tokens, \
+        "SELECT month, model, inference_scope, region, service_tier, timestamp, input_tokens, output_tokens, \
          cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, usage_reported \
          FROM invocations WHERE usage_reported{filter}"
     );

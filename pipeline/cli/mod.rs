@@ -45,22 +45,22 @@ struct Cli {
 enum Command {
     /// Decode log objects (files or directories) into the dataset.
     #[command(
-        after_help = "Example:\n  bedrock-ledger ingest s3://my-log-bucket/AWSLogs/ --since yesterday --data ledger/ --profiles profiles.csv"
+        after_help = "Example:\n  bedrock-ledger ingest s3://my-log-bucket/AWSLogs/ --since yesterday \\\n    --data ledger/ --profiles profiles.csv"
     )]
     Ingest(ingest::Args),
     /// The nightly job: ingest, then print per-month totals and write the chargebacks.
     #[command(
-        after_help = "Example (the bundled sample):\n  bedrock-ledger run fixtures/logs --data sample-ledger --profiles fixtures/profiles.csv --teams fixtures/teams.csv"
+        after_help = "Example (the bundled sample):\n  bedrock-ledger run fixtures/logs --data sample-ledger \\\n    --profiles fixtures/profiles.csv --teams fixtures/teams.csv"
     )]
     Run(run::Args),
     /// Run SQL over the dataset's `invocations` and `rejects` tables.
     #[command(
-        after_help = "Example:\n  bedrock-ledger sql --data sample-ledger \"SELECT model, count(*) AS requests FROM invocations WHERE month = '2025-10' GROUP BY model\""
+        after_help = "Example:\n  bedrock-ledger sql --data sample-ledger \\\n    \"SELECT model, count(*) AS requests FROM invocations GROUP BY model\""
     )]
     Sql(sql::Args),
     /// Run a named query from queries/ (or list them).
     #[command(
-        after_help = "Example:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2025-10 --teams fixtures/teams.csv"
+        after_help = "Example:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2026-10 \\\n    --teams fixtures/teams.csv"
     )]
     Query(query::Args),
     /// Write a report: the monthly chargeback CSV and manifest, or latency per model.

@@ -27,12 +27,14 @@ pub enum Command {
 }
 
 const IMPORT_EXAMPLE: &str = "\
-Example (the monthly refresh; the offer files are downloaded from the public AWS Price List):
-  for offer in AmazonBedrock AmazonBedrockFoundationModels AmazonBedrockService; do
-    curl -fsS -o $offer.json https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/$offer/current/index.json
+Example (the monthly refresh, with offers from the public AWS Price List):
+  base=https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws
+  for o in AmazonBedrock AmazonBedrockFoundationModels AmazonBedrockService; do
+    curl -fsS -o $o.json $base/$o/current/index.json
   done
-  bedrock-ledger prices import --offer AmazonBedrock.json --offer AmazonBedrockFoundationModels.json \\
-      --offer AmazonBedrockService.json --prices prices.csv --out prices-new.csv
+  bedrock-ledger prices import --offer AmazonBedrock.json \\
+    --offer AmazonBedrockFoundationModels.json --offer AmazonBedrockService.json \\
+    --prices prices.csv --out prices-new.csv
   bedrock-ledger reprice --data ledger/ --prices prices-new.csv";
 
 const CHECK_EXAMPLE: &str = "\

@@ -16,12 +16,12 @@ use super::{exit, inputs, print_stdout, write_file};
 pub enum Command {
     /// The chargeback CSV of one month, with its JSON manifest.
     #[command(
-        after_help = "Example:\n  bedrock-ledger report chargeback --month 2025-10 --data sample-ledger --teams fixtures/teams.csv --out chargeback-2025-10.csv"
+        after_help = "Example:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams fixtures/teams.csv --out chargeback-2026-10.csv"
     )]
     Chargeback(ChargebackArgs),
     /// p50/p90/p99 and mean latency and time to first byte per model and month.
     #[command(
-        after_help = "Example:\n  bedrock-ledger report latency --data sample-ledger --month 2025-10"
+        after_help = "Example:\n  bedrock-ledger report latency --data sample-ledger --month 2026-10"
     )]
     Latency(LatencyArgs),
 }

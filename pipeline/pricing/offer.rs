@@ -331,7 +331,8 @@ fn has_1h(usage: &str) -> bool {
 
 /// A price in USD per `unit` → 10⁻⁶ USD per million tokens, exactly, or why not.
 pub fn rate_per_million(usd: &str, unit: &str, offer_code: &str) -> Result<i128, String> {
-    let tokens_per_unit: u32 = match unit.to_ascii_lowercase().as_str() {
+    // log10 of the tokens one unit holds.
+    let unit_digits: usize = match unit.to_ascii_lowercase().as_str() {
         "1k tokens" => 3,
         "tokens" => 0,
         "1m tokens" => 6,
@@ -344,8 +345,8 @@ pub fn rate_per_million(usd: &str, unit: &str, offer_code: &str) -> Result<i128,
     if !digits(whole) || !(fraction.is_empty() || digits(fraction)) {
         return Err(format!("price {usd:?} is not a decimal"));
     }
-    // value = whole.fraction × 10^(6 - tokens_per_unit) per million, in 10⁻⁶ units.
-    let shift = 6 - tokens_per_unit as usize + RATE_SCALE as usize;
+    // Per million tokens is whole.fraction × 10^(6 − unit_digits); in 10⁻⁶ units, RATE_SCALE more.
+    let shift = 6 - unit_digits + RATE_SCALE as usize;
     let fraction = fraction.trim_end_matches('0');
     if fraction.len() > shift {
         return Err(format!(

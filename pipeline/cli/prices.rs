@@ -109,12 +109,11 @@ fn execute_import(args: ImportArgs) -> Result<u8> {
     }
     let merged = merge(&current.book, imported.rows);
     eprint!("compared with {}:\n{}", current.origin, merged.describe());
-    write_file(&args.out, &write_csv(&merged.rows))?;
-    // The written book must read back as a valid book, or nobody should use it.
-    let written =
-        std::fs::read(&args.out).with_context(|| format!("reading {}", args.out.display()))?;
+    let written = write_csv(&merged.rows);
+    // A book that does not read back as valid is never written where someone would use it.
     let book = PriceBookInUse::parse(&written, args.out.display().to_string())
-        .with_context(|| format!("the written book {} does not validate", args.out.display()))?;
+        .context("the merged book does not validate")?;
+    write_file(&args.out, &written)?;
     eprintln!(
         "wrote {} ({} rows, sha256 {})",
         args.out.display(),

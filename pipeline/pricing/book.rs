@@ -206,8 +206,11 @@ impl PriceBook {
         }
 
         let optional = |name: &str| headers.iter().position(|h| h == name);
-        let (tier_index, source_index, note_index) =
-            (optional("tier"), optional("source"), optional("note"));
+        let (tier_index, source_index, note_index) = (
+            optional("tier"),
+            optional(TEXT_COLUMNS[0]),
+            optional(TEXT_COLUMNS[1]),
+        );
 
         let mut book = PriceBook::default();
         let mut seen: HashMap<(RowKey, NaiveDate), u64> = HashMap::new();

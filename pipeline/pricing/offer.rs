@@ -88,7 +88,6 @@ struct PriceDimension {
 pub struct OfferPrice {
     pub offer_code: String,
     pub version: String,
-    pub sku: String,
     pub attributes: BTreeMap<String, String>,
     pub unit: String,
     /// USD per `unit`, as written.
@@ -107,10 +106,9 @@ impl OfferPrice {
     }
 }
 
-/// A parsed offer file.
+/// A parsed offer file: its on-demand prices.
 #[derive(Clone, Debug)]
 pub struct Offer {
-    pub origin: String,
     pub prices: Vec<OfferPrice>,
 }
 
@@ -141,7 +139,6 @@ impl Offer {
                     prices.push(OfferPrice {
                         offer_code: file.offer_code.clone(),
                         version: file.version.clone(),
-                        sku: sku.clone(),
                         attributes: attributes.clone(),
                         unit: dimension.unit.clone(),
                         usd: dimension
@@ -154,10 +151,7 @@ impl Offer {
                 }
             }
         }
-        Ok(Offer {
-            origin: origin.to_owned(),
-            prices,
-        })
+        Ok(Offer { prices })
     }
 }
 
@@ -415,29 +409,22 @@ pub fn import(offers: &[Offer], map: &ModelMap) -> Imported {
     let mut imported = Imported::default();
     for price in offers.iter().flat_map(|o| &o.prices) {
         let name = product_name(price);
-        let mut refuse = |reason: String| {
-            imported.not_imported.push(NotImported {
-                offer_code: price.offer_code.clone(),
-                name: name.clone(),
-                usage_type: price.usage_type().to_owned(),
-                reason,
-            })
-        };
-        let charge = match classify(price.usage_type(), price.attribute("feature")) {
-            Ok(charge) => charge,
+        let priced = classify(price.usage_type(), price.attribute("feature")).and_then(|charge| {
+            let mapped = map
+                .get(&price.offer_code, &name)
+                .ok_or("no model id for this name in the model map")?;
+            let rate = rate_per_million(&price.usd, &price.unit, &price.offer_code)?;
+            Ok((charge, mapped, rate))
+        });
+        let (charge, mapped, rate) = match priced {
+            Ok(priced) => priced,
             Err(reason) => {
-                refuse(reason);
-                continue;
-            }
-        };
-        let Some(mapped) = map.get(&price.offer_code, &name) else {
-            refuse("no model id for this name in the model map".into());
-            continue;
-        };
-        let rate = match rate_per_million(&price.usd, &price.unit, &price.offer_code) {
-            Ok(rate) => rate,
-            Err(reason) => {
-                refuse(reason);
+                imported.not_imported.push(NotImported {
+                    offer_code: price.offer_code.clone(),
+                    name,
+                    usage_type: price.usage_type().to_owned(),
+                    reason,
+                });
                 continue;
             }
         };

@@ -46,7 +46,11 @@ fn exit_codes_tell_cron_what_happened() {
             "no `model_id` column",
         ),
         (&["sql", "--data", &data, "SELEC nonsense"], 1, "SQL"),
-        (&["sql", "--data", &missing, "SELECT 1"], 1, "no dataset"),
+        (
+            &["sql", "--data", &missing, "SELECT 1"],
+            1,
+            "no invocations table at file://",
+        ),
         (&["run", "--data", &data], 2, "INPUT"),
         (
             &["run", &logs, "--data", &data, "--max-reject-ratio", "2"],

@@ -1,8 +1,4 @@
-//! Incremental ingest: the ledger skips what was read before, re-reads what changed, and one
-//! writer at a time.
-
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+//! Incremental ingest: the ledger skips what was read before and re-reads what changed.
 
 use crate::crash::write_corpus;
 use crate::util::{TABLE_DUMP_SQL, Workspace, walk};
@@ -61,11 +57,8 @@ fn reruns_read_only_new_or_changed_objects() {
     let clean = Workspace::new();
     ingest(&clean, &logs, &[]);
     assert_eq!(work.sql_csv(TABLE_DUMP_SQL), clean.sql_csv(TABLE_DUMP_SQL));
-    let ledger = work.sql_csv(
-        "SELECT count(*) AS objects, sum(records) AS records FROM 'DATA/ledger/objects.parquet'"
-            .replace("DATA", &work.data().display().to_string())
-            .as_str(),
-    );
+    let ledger =
+        work.sql_csv("SELECT count(*) AS objects, sum(records) AS records FROM ingested_objects");
     assert_eq!(ledger, "objects,records\n8,160\n");
 }
 
@@ -91,34 +84,48 @@ fn a_changed_object_replaces_its_rows() {
 }
 
 #[test]
-fn a_second_writer_exits_with_a_clear_message() {
+fn a_chargeback_is_reproduced_as_of_the_version_it_read() {
     let work = Workspace::new();
     let logs = work.path("logs");
-    write_corpus(&logs, 1, 5);
+    write_corpus(&logs, 3, 20);
     ingest(&work, &logs, &[]);
-    // Another process (flock(1), as a second run would) holds the dataset's lock.
-    let mut holder = Command::new("flock")
-        .args([
-            &work.data().join("_lock").display().to_string(),
-            "-c",
-            "echo locked; sleep 30",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("flock(1) from util-linux");
-    let mut line = String::new();
-    BufReader::new(holder.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line, "locked\n");
     let data = work.data().display().to_string();
-    let output = work.run(&["ingest", &logs.display().to_string(), "--data", &data]);
-    let _ = holder.kill();
-    let _ = holder.wait();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(4), "{stderr}");
-    assert!(
-        stderr.contains("another bedrock-ledger run is writing"),
-        "{stderr}"
+    let first = work.path("first.csv");
+    let report = |out: &std::path::Path, extra: &[&str]| {
+        work.ok(&[
+            &[
+                "report",
+                "chargeback",
+                "--month",
+                "2025-10",
+                "--data",
+                &data,
+                "--out",
+                &out.display().to_string(),
+            ][..],
+            extra,
+        ]
+        .concat());
+    };
+    report(&first, &[]);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(first.with_extension("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let version = manifest["table_version"].as_u64().unwrap().to_string();
+
+    // A late object arrives and is ingested: the month changes...
+    std::fs::remove_dir_all(&logs).unwrap();
+    write_corpus(&logs, 6, 20);
+    ingest(&work, &logs, &[]);
+    let now = work.path("now.csv");
+    report(&now, &[]);
+    assert_ne!(std::fs::read(&now).unwrap(), std::fs::read(&first).unwrap());
+    // ...but the invoice as issued is reproduced byte for byte from the version it read.
+    let again = work.path("again.csv");
+    report(&again, &["--as-of", &version]);
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&first).unwrap()
     );
 }

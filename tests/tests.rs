@@ -4,6 +4,7 @@ mod util;
 
 mod chargeback;
 mod cloudwatch;
+mod concurrency;
 mod crash;
 mod dataset;
 mod exit_codes;

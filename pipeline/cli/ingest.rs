@@ -4,9 +4,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use bedrock_ledger::dataset::Dataset;
+use bedrock_ledger::dataset::retry::RetryPolicy;
+use bedrock_ledger::ingest::shard::Shard;
 use bedrock_ledger::ingest::{IngestOptions, IngestReport, ingest};
 
-use super::dataset::Dataset;
+use super::dataset::open_dataset;
 use super::{exit, inputs};
 
 #[derive(Debug, clap::Args)]
@@ -33,27 +36,52 @@ pub struct Args {
     /// Only events on or before this UTC date (same forms; default: today).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// Ingest only the K-th of N disjoint subsets of the listed objects (K from 0), so that N
+    /// workers can share one listing. Default: AWS_BATCH_JOB_ARRAY_INDEX of
+    /// AWS_BATCH_JOB_ARRAY_SIZE when both are set, else everything.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     #[command(flatten)]
     pub aws: inputs::AwsArgs,
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
-    let (report, dataset) = ingest_inputs(&args).await?;
-    dataset.publish(&ingested_files(&dataset, &report)).await?;
-    dataset.close().await?;
+    let (report, _) = ingest_inputs(&args).await?;
     eprintln!("{}", summary_line(&report));
     fail_on_unreadable(&report)?;
     Ok(exit::OK)
 }
 
-/// Runs the ingest that `ingest` and `run` share; the dataset stays open (and an S3 dataset
-/// locked) for the caller to publish and close.
+/// The shard to ingest: `--shard`, else AWS Batch's array index and size, else none.
+fn shard(args: &Args) -> Result<Option<Shard>> {
+    if args.shard.is_some() {
+        return Ok(args.shard);
+    }
+    let var = |name: &str| std::env::var(name).ok();
+    Shard::from_batch_array(
+        var("AWS_BATCH_JOB_ARRAY_INDEX").as_deref(),
+        var("AWS_BATCH_JOB_ARRAY_SIZE").as_deref(),
+    )
+    .transpose()
+    .context("reading AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE")
+}
+
+/// Runs the ingest that `ingest` and `run` share, and returns the dataset it wrote.
 pub async fn ingest_inputs(args: &Args) -> Result<(IngestReport, Dataset)> {
     let profiles = inputs::profiles(args.profiles.as_deref())?;
     let prices = inputs::prices(args.prices.as_deref())?;
     let window = inputs::window(args.since.as_deref(), args.until.as_deref())?;
+    let shard = shard(args)?;
+    let listing = std::time::Instant::now();
     let (objects, sources) = inputs::list_inputs(&args.inputs, window.as_ref(), &args.aws).await?;
-    let dataset = Dataset::write(&args.data, &args.aws).await?;
+    tracing::info!(
+        target: "inputs_listed",
+        objects = objects.len(),
+        log_groups = sources.log_groups.len(),
+        seconds = listing.elapsed().as_secs_f64(),
+        "listed"
+    );
+    let dataset = open_dataset(&args.data, &args.aws).await?;
     let options = IngestOptions {
         profiles: &profiles,
         prices: &prices,
@@ -61,21 +89,16 @@ pub async fn ingest_inputs(args: &Args) -> Result<(IngestReport, Dataset)> {
         full_refresh: args.full_refresh,
         window,
         sources: &sources,
+        shard,
+        retry: RetryPolicy::default(),
     };
-    let report = ingest(objects, &dataset.layout, options)
+    let report = ingest(objects, &dataset, options)
         .await
-        .with_context(|| format!("ingesting into {}", args.data))?;
+        .with_context(|| match shard {
+            Some(shard) => format!("ingesting shard {shard} into {}", args.data),
+            None => format!("ingesting into {}", args.data),
+        })?;
     Ok((report, dataset))
-}
-
-/// The files an ingest rewrote, in the order a copy must receive them: months, rejects, ledger.
-pub fn ingested_files(dataset: &Dataset, report: &IngestReport) -> Vec<PathBuf> {
-    let layout = &dataset.layout;
-    let months = report.months.keys().map(|month| layout.month_file(month));
-    months
-        .chain([layout.rejects_file(), layout.ledger_file()])
-        .map(|path| dataset.relative(&path))
-        .collect()
 }
 
 /// Unreadable objects fail the run, after everything else was ingested.

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::attribution::TeamRules;
 use bedrock_ledger::normalize::ProfileMap;
 use bedrock_ledger::pricing::PriceBookInUse;
-use bedrock_ledger::source::aws::{AwsOptions, s3_client, sdk_config};
+use bedrock_ledger::source::aws::{AddressingStyle, AwsOptions, s3_client, sdk_config};
 use bedrock_ledger::source::{DateWindow, SourceObject, Sources, cloudwatch, local, s3};
 use chrono::{Datelike, Months, NaiveDate};
 
@@ -23,8 +23,12 @@ pub struct AwsArgs {
     /// Endpoint of an S3-compatible server (or set AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Address buckets in the path (`endpoint/bucket/key`), as most S3-compatible servers need.
-    #[arg(long)]
+    /// How requests name the bucket: `auto` puts it in the path when an endpoint is given (as
+    /// S3-compatible servers need) and in the host name on AWS.
+    #[arg(long, value_enum, value_name = "STYLE", default_value_t = AddressingStyle::Auto)]
+    pub addressing_style: AddressingStyle,
+    /// Same as `--addressing-style path`.
+    #[arg(long, conflicts_with = "addressing_style")]
     pub path_style: bool,
 }
 
@@ -34,7 +38,11 @@ impl AwsArgs {
             region: self.region.clone(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
-            path_style: self.path_style,
+            addressing: if self.path_style {
+                AddressingStyle::Path
+            } else {
+                self.addressing_style
+            },
         }
     }
 }
@@ -158,17 +166,6 @@ pub fn teams(path: Option<&Path>) -> Result<TeamRules> {
     };
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     TeamRules::from_csv(file).with_context(|| format!("reading {}", path.display()))
-}
-
-/// The dataset directory, which must exist for commands that only read it.
-pub fn existing_dataset(data: &Path) -> Result<PathBuf> {
-    if !data.is_dir() {
-        bail!(
-            "no dataset at {} (run `bedrock-ledger ingest` first)",
-            data.display()
-        );
-    }
-    Ok(data.to_owned())
 }
 
 /// `--month`, checked.

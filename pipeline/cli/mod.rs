@@ -23,7 +23,8 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const TOO_MANY_REJECTS: u8 = 3;
-    pub const LOCKED: u8 = 4;
+    /// Other writers kept winning the commits this run needed; nothing half-done is visible.
+    pub const RETRY_LATER: u8 = 4;
     pub const UNPRICED: u8 = 5;
 }
 
@@ -45,7 +46,7 @@ struct Cli {
 enum Command {
     /// Decode log objects (files or directories) into the dataset.
     #[command(
-        after_help = "Example:\n  bedrock-ledger ingest s3://my-log-bucket/AWSLogs/ --since yesterday \\\n    --data ledger/ --profiles profiles.csv"
+        after_help = "Examples:\n  bedrock-ledger ingest s3://my-log-bucket/AWSLogs/ --since yesterday \\\n    --data ledger/ --profiles profiles.csv\n  # worker 2 of 4, all writing the same table at once:\n  bedrock-ledger ingest s3://my-log-bucket/AWSLogs/ --since yesterday \\\n    --data s3://my-log-bucket/ledger/ --shard 2/4"
     )]
     Ingest(ingest::Args),
     /// The nightly job: ingest, then print per-month totals and write the chargebacks.
@@ -114,9 +115,9 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) if is_broken_pipe(&error) => ExitCode::from(exit::OK),
-        Err(error) if is_locked(&error) => {
+        Err(error) if is_busy(&error) => {
             eprintln!("bedrock-ledger: {error:#}");
-            ExitCode::from(exit::LOCKED)
+            ExitCode::from(exit::RETRY_LATER)
         }
         Err(error) => {
             eprintln!("bedrock-ledger: {error:#}");
@@ -126,9 +127,11 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
+    // delta-rs logs at warning level what is routine for us (a commit retried on top of
+    // another writer's), and its kernel logs errors it also returns, which we print.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,deltalake_core=error,buoyant_kernel=off",
+        1 => "info,deltalake_core=warn,buoyant_kernel=off",
         _ => "debug",
     };
     let filter =
@@ -148,16 +151,19 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-/// Another run holds the dataset: cron should retry later, not page anyone.
-fn is_locked(error: &anyhow::Error) -> bool {
-    use bedrock_ledger::dataset::lock::LockError;
+/// Other writers kept committing to the same data: the scheduler should retry later, not page
+/// anyone.
+fn is_busy(error: &anyhow::Error) -> bool {
+    use bedrock_ledger::dataset::DatasetError;
     use bedrock_ledger::ingest::IngestError;
     error.chain().any(|e| {
-        matches!(e.downcast_ref::<LockError>(), Some(LockError::Busy { .. }))
-            || matches!(
-                e.downcast_ref::<IngestError>(),
-                Some(IngestError::Locked(LockError::Busy { .. }))
-            )
+        matches!(
+            e.downcast_ref::<DatasetError>(),
+            Some(DatasetError::Busy { .. })
+        ) || matches!(
+            e.downcast_ref::<IngestError>(),
+            Some(IngestError::Dataset(DatasetError::Busy { .. }))
+        )
     })
 }
 

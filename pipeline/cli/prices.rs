@@ -12,7 +12,7 @@ use bedrock_ledger::query::{OutputFormat, format_result};
 use bedrock_ledger::report::coverage::{Coverage, check_coverage, coverage_table};
 use bedrock_ledger::report::report_session;
 
-use super::dataset::read_root;
+use super::dataset::open_dataset;
 use super::{exit, inputs, print_stdout, write_file};
 
 #[derive(Debug, clap::Subcommand)]
@@ -131,8 +131,8 @@ fn read_offer(path: &Path) -> Result<Offer> {
 
 async fn execute_check(args: CheckArgs) -> Result<u8> {
     let prices = inputs::prices(args.prices.as_deref())?;
-    let root = read_root(&args.data, &args.aws).await?;
-    let ctx = report_session(&root, &Default::default(), &Default::default()).await?;
+    let dataset = open_dataset(&args.data, &args.aws).await?;
+    let (ctx, _) = report_session(&dataset, None, &Default::default(), &Default::default()).await?;
     let months: Vec<String> = args.month.into_iter().collect();
     let coverage = check_coverage(&ctx, &prices.book, &months)
         .await

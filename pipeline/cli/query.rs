@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::query::{OutputFormat, format_result};
 use bedrock_ledger::report::{MonthRange, NAMED_QUERIES, named_query, report_session, run_named};
 
-use super::dataset::read_root;
+use super::dataset::open_dataset;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
@@ -32,6 +32,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// Read the `invocations` table as it was at this version (see a report's manifest).
+    #[arg(long, value_name = "VERSION")]
+    as_of: Option<u64>,
     #[command(flatten)]
     aws: inputs::AwsArgs,
 }
@@ -64,8 +67,8 @@ pub async fn execute(args: Args) -> Result<u8> {
         Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
         None => MonthRange::all(),
     };
-    let root = read_root(data, &args.aws).await?;
-    let ctx = report_session(&root, &teams, &profiles).await?;
+    let dataset = open_dataset(data, &args.aws).await?;
+    let (ctx, _) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
     let result = run_named(&ctx, query, &months)
         .await
         .with_context(|| format!("running queries/{name}.sql"))?;

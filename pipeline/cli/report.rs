@@ -3,13 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::dataset::{DatasetRoot, month_price_book};
 use bedrock_ledger::query::{OutputFormat, format_result};
-use bedrock_ledger::report::chargeback::{Chargeback, chargeback};
+use bedrock_ledger::report::chargeback::{Chargeback, chargeback, month_price_book};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
 use datafusion::prelude::SessionContext;
 
-use super::dataset::read_root;
+use super::dataset::open_dataset;
 use super::{exit, inputs, print_stdout, write_file};
 
 #[derive(Debug, clap::Subcommand)]
@@ -46,6 +45,10 @@ pub struct ChargebackArgs {
     /// Fail unless the month was priced with this price book (run `reprice` after changing it).
     #[arg(long, value_name = "FILE")]
     prices: Option<PathBuf>,
+    /// Read the `invocations` table as it was at this version: reproduces an issued chargeback
+    /// (its manifest's `table_version`) exactly.
+    #[arg(long, value_name = "VERSION")]
+    as_of: Option<u64>,
     #[command(flatten)]
     aws: inputs::AwsArgs,
 }
@@ -61,6 +64,9 @@ pub struct LatencyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// Read the `invocations` table as it was at this version.
+    #[arg(long, value_name = "VERSION")]
+    as_of: Option<u64>,
     #[command(flatten)]
     aws: inputs::AwsArgs,
 }
@@ -73,13 +79,14 @@ pub async fn execute(command: Command) -> Result<u8> {
 }
 
 async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
-    let root = read_root(&args.data, &args.aws).await?;
+    let dataset = open_dataset(&args.data, &args.aws).await?;
     let teams = inputs::teams(args.teams.as_deref())?;
     let profiles = inputs::profiles(args.profiles.as_deref())?;
-    let ctx = report_session(&root, &teams, &profiles).await?;
+    let (ctx, versions) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
+    let version = versions.invocations;
     if let Some(path) = &args.prices {
         let prices = inputs::prices(Some(path))?;
-        let used = month_price_book(&ctx, &root, &args.month).await?;
+        let used = month_price_book(&ctx, &args.month).await?;
         if used.as_deref() != Some(prices.sha256.as_str()) {
             bail!(
                 "{} was priced with another price book (sha256 {}); run `bedrock-ledger reprice --data {} --prices {}` first",
@@ -92,7 +99,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
     }
     match &args.out {
         Some(out) => {
-            let report = write_chargeback(&ctx, &root, &args.month, out).await?;
+            let report = write_chargeback(&ctx, version, &args.month, out).await?;
             warn_unpriced(&report);
             eprintln!(
                 "wrote {} ({} rows, total {} USD) and {}",
@@ -103,7 +110,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
             );
         }
         None => {
-            let report = build(&ctx, &root, &args.month).await?;
+            let report = build(&ctx, version, &args.month).await?;
             warn_unpriced(&report);
             print_stdout(&report.csv)?;
         }
@@ -111,8 +118,8 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-async fn build(ctx: &SessionContext, root: &DatasetRoot, month: &str) -> Result<Chargeback> {
-    let report = chargeback(ctx, root, month)
+pub async fn build(ctx: &SessionContext, table_version: u64, month: &str) -> Result<Chargeback> {
+    let report = chargeback(ctx, table_version, month)
         .await
         .with_context(|| format!("building the chargeback of {month}"))?;
     if report.manifest.grand_totals.requests == 0 {
@@ -153,25 +160,36 @@ pub fn manifest_path(csv: &Path) -> PathBuf {
 /// Builds the chargeback of `month` and writes the CSV to `out` and the manifest beside it.
 pub async fn write_chargeback(
     ctx: &SessionContext,
-    root: &DatasetRoot,
+    table_version: u64,
     month: &str,
     out: &Path,
 ) -> Result<Chargeback> {
-    let report = build(ctx, root, month).await?;
-    let manifest =
-        serde_json::to_vec_pretty(&report.manifest).context("serializing the manifest")?;
+    let report = build(ctx, table_version, month).await?;
     write_file(out, &report.csv)?;
-    write_file(&manifest_path(out), &[manifest.as_slice(), b"\n"].concat())?;
+    write_file(&manifest_path(out), &manifest_bytes(&report)?)?;
     Ok(report)
 }
 
+/// The manifest as written: pretty JSON and a final newline.
+pub fn manifest_bytes(report: &Chargeback) -> Result<Vec<u8>> {
+    let manifest =
+        serde_json::to_vec_pretty(&report.manifest).context("serializing the manifest")?;
+    Ok([manifest.as_slice(), b"\n"].concat())
+}
+
 async fn execute_latency(args: LatencyArgs) -> Result<u8> {
-    let root = read_root(&args.data, &args.aws).await?;
+    let dataset = open_dataset(&args.data, &args.aws).await?;
     let months = match &args.month {
         Some(month) => MonthRange::single(month).map_err(anyhow::Error::msg)?,
         None => MonthRange::all(),
     };
-    let ctx = report_session(&root, &Default::default(), &Default::default()).await?;
+    let (ctx, _) = report_session(
+        &dataset,
+        args.as_of,
+        &Default::default(),
+        &Default::default(),
+    )
+    .await?;
     let query = named_query("latency").expect("the latency query ships with the binary");
     let result = run_named(&ctx, query, &months).await?;
     print_stdout(&format_result(&result, args.format)?)?;

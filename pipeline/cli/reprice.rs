@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use bedrock_ledger::dataset::commit::reprice_all;
-use bedrock_ledger::dataset::lock::lock_dataset;
+use bedrock_ledger::dataset::invocations::{reprice_month, stored_months};
+use bedrock_ledger::dataset::retry::RetryPolicy;
 
-use super::dataset::Dataset;
+use super::dataset::open_dataset;
 use super::{exit, inputs};
 
 #[derive(Debug, clap::Args)]
@@ -23,22 +23,27 @@ pub struct Args {
 
 pub async fn execute(args: Args) -> Result<u8> {
     let prices = inputs::prices(args.prices.as_deref())?;
-    let dataset = Dataset::write(&args.data, &args.aws).await?;
-    let layout = &dataset.layout;
-    inputs::existing_dataset(layout.root())?;
-    let _lock = lock_dataset(layout)?;
-    let commits = reprice_all(layout, &prices)
+    let dataset = open_dataset(&args.data, &args.aws).await?;
+    let months = stored_months(&dataset)
         .await
-        .with_context(|| format!("repricing {}", args.data))?;
-    let files: Vec<PathBuf> = commits
-        .iter()
-        .map(|(month, _)| dataset.relative(&layout.month_file(month)))
-        .collect();
-    dataset.publish(&files).await?;
-    for (month, commit) in &commits {
-        eprintln!("repriced {month}: {} requests", commit.rows_after);
+        .with_context(|| format!("listing the months of {}", args.data))?;
+    let work = tempfile::tempdir().context("creating a working directory")?;
+    for month in &months {
+        let commit = reprice_month(
+            &dataset,
+            month,
+            &prices,
+            work.path(),
+            RetryPolicy::default(),
+        )
+        .await
+        .with_context(|| format!("repricing {month} of {}", args.data))?;
+        eprintln!(
+            "repriced {month}: {} requests (table version {})",
+            commit.rewritten.unwrap_or(0),
+            commit.version
+        );
     }
     eprintln!("price book {} (sha256 {})", prices.origin, prices.sha256);
-    dataset.close().await?;
     Ok(exit::OK)
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use bedrock_ledger::dataset::DatasetRoot;
 use bedrock_ledger::ingest::IngestReport;
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
 use bedrock_ledger::report::coverage::{Coverage, check_coverage, coverage_table};
@@ -35,10 +34,8 @@ fn parse_ratio(text: &str) -> Result<f64, String> {
 pub async fn execute(args: Args) -> Result<u8> {
     let teams = inputs::teams(args.teams.as_deref())?;
     let (report, dataset) = ingest::ingest_inputs(&args.ingest).await?;
-    let layout = dataset.layout.clone();
     let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
-    let root = DatasetRoot::Local(layout.clone());
-    let ctx = report_session(&root, &teams, &profiles).await?;
+    let (ctx, versions) = report_session(&dataset, None, &teams, &profiles).await?;
     let prices = inputs::prices(args.ingest.prices.as_deref())?;
     let touched: Vec<String> = report.months.keys().cloned().collect();
     let coverage = if touched.is_empty() {
@@ -63,29 +60,24 @@ pub async fn execute(args: Args) -> Result<u8> {
     out.push_str(&ingest::summary_line(&report));
     out.push('\n');
     for month in report.months.keys() {
-        let csv = layout
-            .root()
-            .join("reports")
-            .join(format!("chargeback-{month}.csv"));
-        let chargeback = report::write_chargeback(&ctx, &root, month, &csv).await?;
+        let csv = format!("reports/chargeback-{month}.csv");
+        let chargeback = report::build(&ctx, versions.invocations, month).await?;
+        // The manifest first: a CSV is never visible without the manifest that checks it.
+        dataset
+            .put(
+                &format!("reports/chargeback-{month}.manifest.json"),
+                report::manifest_bytes(&chargeback)?,
+            )
+            .await?;
+        dataset.put(&csv, chargeback.csv.clone()).await?;
         out.push_str(&format!(
-            "chargeback {month}: {} rows, {} USD, {} unpriced requests (reports/chargeback-{month}.csv)\n",
+            "chargeback {month}: {} rows, {} USD, {} unpriced requests ({csv}, table version {})\n",
             chargeback.manifest.rows,
             chargeback.manifest.total_cost_usd,
             chargeback.manifest.unpriced_requests,
+            versions.invocations,
         ));
     }
-    let mut files = ingest::ingested_files(&dataset, &report);
-    for month in report.months.keys() {
-        let csv = layout
-            .root()
-            .join("reports")
-            .join(format!("chargeback-{month}.csv"));
-        files.push(dataset.relative(&report::manifest_path(&csv)));
-        files.push(dataset.relative(&csv));
-    }
-    dataset.publish(&files).await?;
-    dataset.close().await?;
     print_stdout(out.as_bytes())?;
     if let Some(coverage) = coverage.filter(|c| !c.unpriced.is_empty()) {
         warn_unpriced(&coverage, &prices.origin)?;
@@ -123,7 +115,7 @@ fn month_totals_sql(report: &IngestReport) -> String {
         .months
         .iter()
         .map(|(month, m)| {
-            let new = m.commit.rows_after.saturating_sub(m.commit.rows_before);
+            let new = m.commit.inserted;
             format!("('{month}', {new}, {})", m.objects)
         })
         .collect();

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::query::{OutputFormat, format_result, run_statement};
 use bedrock_ledger::report::report_session;
 
-use super::dataset::read_root;
+use super::dataset::open_dataset;
 use super::{exit, inputs, print_stdout};
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +37,9 @@ pub struct Args {
     /// CSV `arn,model_id[,team,cost_center]` of application inference profiles (team tags).
     #[arg(long, value_name = "FILE")]
     profiles: Option<PathBuf>,
+    /// Read the `invocations` table as it was at this version (see a report's manifest).
+    #[arg(long, value_name = "VERSION")]
+    as_of: Option<u64>,
     #[command(flatten)]
     aws: inputs::AwsArgs,
 }
@@ -55,8 +58,8 @@ pub async fn execute(args: Args) -> Result<u8> {
     {
         bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");
     }
-    let root = read_root(&args.data, &args.aws).await?;
-    let ctx = report_session(&root, &teams, &profiles).await?;
+    let dataset = open_dataset(&args.data, &args.aws).await?;
+    let (ctx, _) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
     let result = run_statement(&ctx, &sql, &[]).await?;
     let bytes = format_result(&result, args.format)?;
     match &args.out {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use arrow::array::{
     ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
+use arrow::datatypes::{DataType, Schema, TimeUnit};
 use arrow::error::ArrowError;
 
 use super::schema::{INVOCATION_BASE_SCHEMA, REJECT_SCHEMA};
@@ -80,4 +81,34 @@ pub fn rejects_batch(rows: &[Reject]) -> Result<RecordBatch, ArrowError> {
         strings(rows, |r| Some(r.excerpt.as_str())),
     ];
     RecordBatch::try_new(Arc::clone(&REJECT_SCHEMA), columns)
+}
+
+/// `batch` with the column types pricing and the row readers expect: string views and
+/// dictionaries (Delta's partition values) as plain strings, timestamps in milliseconds (Delta
+/// tables hand back microseconds).
+pub fn with_plain_types(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let plain = match field.data_type() {
+            DataType::Utf8View | DataType::LargeUtf8 | DataType::Dictionary(_, _) => {
+                Some(DataType::Utf8)
+            }
+            DataType::Timestamp(unit, zone) if *unit != TimeUnit::Millisecond => {
+                Some(DataType::Timestamp(TimeUnit::Millisecond, zone.clone()))
+            }
+            _ => None,
+        };
+        match plain {
+            Some(data_type) => {
+                columns.push(arrow::compute::cast(column, &data_type)?);
+                fields.push(field.as_ref().clone().with_data_type(data_type));
+            }
+            None => {
+                columns.push(Arc::clone(column));
+                fields.push(field.as_ref().clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

@@ -2,31 +2,34 @@
 //! and what it yielded. A rerun skips an object whose version is unchanged and re-ingests one
 //! whose version changed, replacing its rows; the ledger is what makes ingest incremental.
 //!
-//! The ledger is written last in a run, after the months and rejects it describes: a run that
-//! dies before that simply reads its objects again, which deduplication makes harmless.
+//! The `ledger` table is append-only: a run appends one entry per object it read, and the newest
+//! entry of a URI (by `ingested_at`, then `version`) is the one in force. Appends never conflict
+//! with each other, so workers never wait on the ledger. It is written last in a run, after the
+//! invocations and rejects it describes: a run that dies before that simply reads its objects
+//! again, which deduplication makes harmless.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimestampMillisecondType};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::catalog::MemTable;
+use deltalake::DeltaTable;
+use deltalake::protocol::SaveMode;
 
-use super::schema::timestamp_type;
-use super::write::{AtomicFile, dataset_properties};
-use super::{DatasetError, Layout};
+use super::read::register_snapshot;
+use super::write::dataset_properties;
+use super::{DatasetError, session};
 
 /// One ingested object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub uri: String,
     pub size_bytes: u64,
-    /// ETag for S3 objects, `<size>-<mtime ns>` for local files.
+    /// ETag for S3 objects, `<size>-<mtime ns>` for local files, the newest event time for a
+    /// log group.
     pub version: String,
     /// What the object turned out to be (`log:s3_native`, `noise:empty`, ...).
     pub kind: String,
@@ -37,7 +40,7 @@ pub struct LedgerEntry {
     pub ingested_at_ms: i64,
 }
 
-/// Columns of `ledger/objects.parquet`.
+/// Columns of the `ledger` table. Delta keeps timestamps in microseconds.
 pub static LEDGER_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
         Field::new("uri", DataType::Utf8, false),
@@ -47,11 +50,20 @@ pub static LEDGER_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("records", DataType::Int64, false),
         Field::new("rejects", DataType::Int64, false),
         Field::new("months", DataType::Utf8, false),
-        Field::new("ingested_at", timestamp_type(), false),
+        Field::new(
+            "ingested_at",
+            DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
     ]))
 });
 
-/// Every object ingested so far, by URI.
+/// The SQL that keeps the entry in force of each URI of `entries` (a table of the ledger's rows).
+pub const LATEST_ENTRIES: &str = "SELECT uri, size_bytes, version, kind, records, rejects, months, ingested_at FROM (\
+       SELECT *, row_number() OVER (PARTITION BY uri ORDER BY ingested_at DESC, version DESC) AS newest \
+       FROM entries) WHERE newest = 1";
+
+/// The entries in force of some URIs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ledger {
     entries: BTreeMap<String, LedgerEntry>,
@@ -62,40 +74,33 @@ fn to_i64(value: u64) -> i64 {
 }
 
 impl Ledger {
-    /// Reads the dataset's ledger (empty when there is none yet).
-    pub fn load(layout: &Layout) -> Result<Ledger, DatasetError> {
-        let path = layout.ledger_file();
-        if !path.is_file() {
+    /// Reads the entries in force for `uris` from the ledger table (the others are not needed:
+    /// a run only asks about what it listed, so its memory does not grow with history).
+    pub async fn load(table: &DeltaTable, uris: &[&str]) -> Result<Ledger, DatasetError> {
+        if uris.is_empty() {
             return Ok(Ledger::default());
         }
-        let file = File::open(&path).map_err(|e| DatasetError::io(&path, e))?;
+        let ctx = session()?;
+        register_snapshot(&ctx, table, "all_entries").await?;
+        let listed = Arc::new(Schema::new(vec![Field::new("uri", DataType::Utf8, false)]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&listed),
+            vec![Arc::new(StringArray::from_iter_values(
+                uris.iter().copied(),
+            ))],
+        )?;
+        ctx.register_table(
+            "listed",
+            Arc::new(MemTable::try_new(listed, vec![vec![batch]])?),
+        )?;
+        ctx.sql(
+            "CREATE VIEW entries AS SELECT e.* FROM all_entries e JOIN listed l ON e.uri = l.uri",
+        )
+        .await?;
+        let batches = ctx.sql(LATEST_ENTRIES).await?.collect().await?;
         let mut entries = BTreeMap::new();
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
-            let batch = batch?;
-            let text = |i: usize| batch.column(i).as_string::<i32>().clone();
-            let int = |i: usize| batch.column(i).as_primitive::<Int64Type>().clone();
-            let (uri, version, kind, months) = (text(0), text(2), text(3), text(6));
-            let (size, records, rejects) = (int(1), int(4), int(5));
-            let at = batch
-                .column(7)
-                .as_primitive::<TimestampMillisecondType>()
-                .clone();
-            for row in 0..batch.num_rows() {
-                let entry = LedgerEntry {
-                    uri: uri.value(row).to_owned(),
-                    size_bytes: size.value(row).max(0) as u64,
-                    version: version.value(row).to_owned(),
-                    kind: kind.value(row).to_owned(),
-                    records: records.value(row).max(0) as u64,
-                    rejects: rejects.value(row).max(0) as u64,
-                    months: months
-                        .value(row)
-                        .split(',')
-                        .filter(|m| !m.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    ingested_at_ms: if at.is_null(row) { 0 } else { at.value(row) },
-                };
+        for batch in &batches {
+            for entry in entries_of(batch)? {
                 entries.insert(entry.uri.clone(), entry);
             }
         }
@@ -107,85 +112,110 @@ impl Ledger {
         self.entries.get(uri)
     }
 
-    /// Records (or replaces) an entry.
-    pub fn insert(&mut self, entry: LedgerEntry) {
-        self.entries.insert(entry.uri.clone(), entry);
-    }
-
-    /// True when nothing was ingested yet.
+    /// True when none of the URIs asked about was ingested.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
 
-    /// Writes the ledger over `ledger/objects.parquet` atomically.
-    pub fn save(&self, layout: &Layout) -> Result<(), DatasetError> {
-        let entries: Vec<&LedgerEntry> = self.entries.values().collect();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(e.uri.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(to_i64(e.size_bytes)))
-                    .collect::<Int64Array>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(e.version.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(e.kind.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(to_i64(e.records)))
-                    .collect::<Int64Array>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(to_i64(e.rejects)))
-                    .collect::<Int64Array>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(e.months.join(",")))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                entries
-                    .iter()
-                    .map(|e| Some(e.ingested_at_ms))
-                    .collect::<TimestampMillisecondArray>()
-                    .with_timezone("UTC"),
-            ),
-        ];
-        let batch = RecordBatch::try_new(Arc::clone(&LEDGER_SCHEMA), columns)?;
-        let target = layout.ledger_file();
-        let (atomic, file) = AtomicFile::create(&layout.tmp_dir(), &target)?;
-        let mut writer = ArrowWriter::try_new(
-            file,
-            Arc::clone(&LEDGER_SCHEMA),
-            Some(dataset_properties(Vec::new())),
-        )?;
-        writer.write(&batch)?;
-        atomic.commit(writer.into_inner()?)
+/// Appends `entries` to the ledger table: one blind append, which no concurrent commit can
+/// conflict with.
+pub async fn append(
+    table: DeltaTable,
+    entries: &[LedgerEntry],
+) -> Result<DeltaTable, DatasetError> {
+    if entries.is_empty() {
+        return Ok(table);
     }
+    let location = table.table_url().to_string();
+    table
+        .write(vec![entries_batch(entries)?])
+        .with_save_mode(SaveMode::Append)
+        .with_writer_properties(dataset_properties())
+        .await
+        .map_err(|e| DatasetError::delta(location, e))
+}
+
+fn entries_batch(entries: &[LedgerEntry]) -> Result<RecordBatch, DatasetError> {
+    let text = |get: &dyn Fn(&LedgerEntry) -> String| -> ArrayRef {
+        Arc::new(
+            entries
+                .iter()
+                .map(|e| Some(get(e)))
+                .collect::<StringArray>(),
+        )
+    };
+    let int = |get: &dyn Fn(&LedgerEntry) -> i64| -> ArrayRef {
+        Arc::new(entries.iter().map(|e| Some(get(e))).collect::<Int64Array>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(&|e| e.uri.clone()),
+        int(&|e| to_i64(e.size_bytes)),
+        text(&|e| e.version.clone()),
+        text(&|e| e.kind.clone()),
+        int(&|e| to_i64(e.records)),
+        int(&|e| to_i64(e.rejects)),
+        text(&|e| e.months.join(",")),
+        Arc::new(
+            entries
+                .iter()
+                .map(|e| Some(e.ingested_at_ms.saturating_mul(1000)))
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        ),
+    ];
+    Ok(RecordBatch::try_new(Arc::clone(&LEDGER_SCHEMA), columns)?)
+}
+
+fn entries_of(batch: &RecordBatch) -> Result<Vec<LedgerEntry>, DatasetError> {
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| DatasetError::Invalid(format!("the ledger has no column {name}")))
+    };
+    // Casts, because a reader may hand strings back as views.
+    let text = |name: &str| -> Result<StringArray, DatasetError> {
+        let array = arrow::compute::cast(column(name)?, &DataType::Utf8)?;
+        Ok(array.as_string::<i32>().clone())
+    };
+    let int = |name: &str| -> Result<Int64Array, DatasetError> {
+        Ok(column(name)?.as_primitive::<Int64Type>().clone())
+    };
+    let (uri, version, kind, months) = (
+        text("uri")?,
+        text("version")?,
+        text("kind")?,
+        text("months")?,
+    );
+    let (size, records, rejects) = (int("size_bytes")?, int("records")?, int("rejects")?);
+    let at = column("ingested_at")?
+        .as_primitive::<TimestampMicrosecondType>()
+        .clone();
+    Ok((0..batch.num_rows())
+        .map(|row| LedgerEntry {
+            uri: uri.value(row).to_owned(),
+            size_bytes: size.value(row).max(0) as u64,
+            version: version.value(row).to_owned(),
+            kind: kind.value(row).to_owned(),
+            records: records.value(row).max(0) as u64,
+            rejects: rejects.value(row).max(0) as u64,
+            months: months
+                .value(row)
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            ingested_at_ms: if at.is_null(row) {
+                0
+            } else {
+                at.value(row) / 1000
+            },
+        })
+        .collect())
 }
 
 /// The version of a local file: its size and modification time.
-pub fn local_version(path: &Path) -> std::io::Result<String> {
+pub fn local_version(path: &std::path::Path) -> std::io::Result<String> {
     let metadata = path.metadata()?;
     let modified = metadata
         .modified()?
@@ -197,32 +227,51 @@ pub fn local_version(path: &Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::{Dataset, Table};
 
-    #[test]
-    fn round_trips_through_parquet() {
-        let dir = tempfile::tempdir().unwrap();
-        let layout = Layout::new(dir.path());
-        assert!(Ledger::load(&layout).unwrap().is_empty());
-        let mut ledger = Ledger::default();
-        for (uri, months) in [
-            (
-                "s3://b/k2",
-                vec!["2025-10".to_owned(), "2025-11".to_owned()],
-            ),
-            ("file:///a", vec![]),
-        ] {
-            ledger.insert(LedgerEntry {
-                uri: uri.to_owned(),
-                size_bytes: 12,
-                version: "\"etag\"".to_owned(),
-                kind: "log:s3_native".to_owned(),
-                records: 3,
-                rejects: 1,
-                months,
-                ingested_at_ms: 1_759_276_800_000,
-            });
+    fn entry(uri: &str, version: &str, at_ms: i64) -> LedgerEntry {
+        LedgerEntry {
+            uri: uri.to_owned(),
+            size_bytes: 12,
+            version: version.to_owned(),
+            kind: "log:s3_native".to_owned(),
+            records: 3,
+            rejects: 1,
+            months: vec!["2026-10".to_owned(), "2026-11".to_owned()],
+            ingested_at_ms: at_ms,
         }
-        ledger.save(&layout).unwrap();
-        assert_eq!(Ledger::load(&layout).unwrap(), ledger);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn keeps_the_newest_entry_of_each_uri() {
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(dir.path()).unwrap();
+        let table = dataset.open_or_create(Table::Ledger).await.unwrap();
+        let table = append(
+            table,
+            &[
+                entry("s3://b/k1", "\"v1\"", 1_000),
+                entry("s3://b/k2", "\"a\"", 1_000),
+            ],
+        )
+        .await
+        .unwrap();
+        let table = append(table, &[entry("s3://b/k1", "\"v2\"", 2_000)])
+            .await
+            .unwrap();
+        let ledger = Ledger::load(&table, &["s3://b/k1", "s3://b/k2", "s3://b/k3"])
+            .await
+            .unwrap();
+        assert_eq!(
+            ledger.get("s3://b/k1"),
+            Some(&entry("s3://b/k1", "\"v2\"", 2_000))
+        );
+        assert_eq!(
+            ledger.get("s3://b/k2"),
+            Some(&entry("s3://b/k2", "\"a\"", 1_000))
+        );
+        assert_eq!(ledger.get("s3://b/k3"), None);
+        let only_k2 = Ledger::load(&table, &["s3://b/k2"]).await.unwrap();
+        assert!(only_k2.get("s3://b/k1").is_none());
     }
 }

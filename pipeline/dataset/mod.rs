@@ -1,39 +1,45 @@
-//! The dataset on disk: Parquet files partitioned by month, written so that a reader never sees
-//! a partial file and a request never appears twice (see [`layout`] for the directory layout).
+//! The dataset: three Delta Lake tables under one root, a local directory or an S3 prefix,
+//! reached through one [`ObjectStore`] whatever the root is.
 //!
-//! Rows enter through [`stage::Stager`] and become visible through [`commit`]; [`register_tables`]
-//! gives DataFusion the `invocations` and `rejects` tables.
+//! ```text
+//! <root>/invocations/   normalized, priced requests, partitioned by `month` (UTC `YYYY-MM`)
+//! <root>/rejects/       every line or object that could not be decoded, with where and why
+//! <root>/ledger/        every object ingested, with its version (what makes ingest incremental)
+//! <root>/reports/       chargeback CSVs and manifests written by `run`
+//! ```
+//!
+//! Every change is a Delta commit: an optimistic transaction that becomes visible whole or not
+//! at all, and that Delta refuses when a concurrent commit changed what it read (see
+//! [`retry`]). Readers read through the Delta log, at the newest version or an older one, and a
+//! missing table is an error that names its location, never an empty result.
 
 pub mod batch;
-pub mod commit;
-pub mod layout;
+pub mod invocations;
 pub mod ledger;
-pub mod lock;
-pub mod remote;
+pub mod read;
+pub mod rejects;
+pub mod retry;
 pub mod schema;
 pub mod stage;
+pub mod tables;
 pub mod write;
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
-use datafusion::catalog::MemTable;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::error::DataFusionError;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use deltalake::DeltaTableError;
+use object_store::local::LocalFileSystem;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::errors::ParquetError;
+use url::Url;
 
-pub use layout::Layout;
-use schema::{INVOCATION_FILE_SCHEMA, INVOCATIONS, MONTH, REJECT_SCHEMA, REJECTS};
+pub use tables::Table;
 
 /// Memory DataFusion may use before it spills sorts to disk.
 const QUERY_MEMORY_BYTES: usize = 512 << 20;
@@ -49,6 +55,30 @@ pub enum DatasetError {
     Parquet(#[from] ParquetError),
     #[error("query engine: {0}")]
     Query(#[from] Box<DataFusionError>),
+    #[error("{location}: {source}")]
+    Delta {
+        location: String,
+        source: Box<DeltaTableError>,
+    },
+    #[error("{location}: {source}")]
+    Store {
+        location: String,
+        source: object_store::Error,
+    },
+    /// The location holds no Delta table: a wrong bucket, prefix or directory, or nothing
+    /// ingested yet.
+    #[error("no {table} table at {location} (nothing ingested there yet, or a wrong --data?)")]
+    NoTable {
+        table: &'static str,
+        location: String,
+    },
+    /// Other writers kept committing to what this run had to change.
+    #[error(
+        "{location}: gave up after {attempts} attempts to commit while other writers changed the same data; retry later"
+    )]
+    Busy { location: String, attempts: u32 },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl DatasetError {
@@ -59,6 +89,14 @@ impl DatasetError {
             source,
         }
     }
+
+    /// A Delta error on the table at `location`.
+    pub fn delta(location: impl ToString, source: DeltaTableError) -> Self {
+        DatasetError::Delta {
+            location: location.to_string(),
+            source: Box::new(source),
+        }
+    }
 }
 
 impl From<DataFusionError> for DatasetError {
@@ -67,79 +105,71 @@ impl From<DataFusionError> for DatasetError {
     }
 }
 
-/// Where a dataset is read from: a directory, or a prefix of an object store (S3), read in place.
+/// Where a dataset lives: its root URL and the object store that reaches it.
 #[derive(Clone, Debug)]
-pub enum DatasetRoot {
-    Local(Layout),
-    Store {
-        /// `s3://bucket/prefix/`, ending with `/`.
-        url: String,
-        store: Arc<dyn ObjectStore>,
-    },
+pub struct Dataset {
+    /// `file:///abs/dir/` or `s3://bucket/prefix/`, always ending with `/`.
+    root: Url,
+    /// Rooted at `/` of the filesystem, or at the bucket.
+    store: Arc<dyn ObjectStore>,
 }
 
-impl DatasetRoot {
-    /// The URL of a file or directory inside the dataset.
-    fn url_of(&self, relative: &str) -> String {
-        match self {
-            DatasetRoot::Local(layout) => format!("{}/{relative}", layout.root().display()),
-            DatasetRoot::Store { url, .. } => format!("{url}{relative}"),
-        }
+impl Dataset {
+    /// The dataset in the local directory `dir` (which need not exist yet).
+    pub fn local(dir: &Path) -> Result<Dataset, DatasetError> {
+        let absolute = std::path::absolute(dir).map_err(|e| DatasetError::io(dir, e))?;
+        let root = Url::from_directory_path(&absolute).map_err(|()| {
+            DatasetError::Invalid(format!("{} is not a usable directory", dir.display()))
+        })?;
+        Ok(Dataset {
+            root,
+            store: Arc::new(LocalFileSystem::new()),
+        })
     }
 
-    /// Whether the dataset holds a file at `relative`.
-    async fn has_file(&self, relative: &str) -> Result<bool, DatasetError> {
-        match self {
-            DatasetRoot::Local(layout) => Ok(layout.root().join(relative).is_file()),
-            DatasetRoot::Store { url, store } => {
-                let key = url::Url::parse(url)
-                    .map(|u| format!("{}{relative}", u.path().trim_start_matches('/')))
-                    .unwrap_or_default();
-                match store.head(&object_store::path::Path::from(key)).await {
-                    Ok(_) => Ok(true),
-                    Err(object_store::Error::NotFound { .. }) => Ok(false),
-                    Err(e) => Err(DataFusionError::ObjectStore(Box::new(e)).into()),
-                }
-            }
-        }
+    /// The dataset at `root` (`s3://bucket/prefix/`) in `store`, which is rooted at the bucket.
+    pub fn in_store(root: &str, store: Arc<dyn ObjectStore>) -> Result<Dataset, DatasetError> {
+        let with_slash = format!("{}/", root.trim_end_matches('/'));
+        let root = Url::parse(&with_slash)
+            .map_err(|e| DatasetError::Invalid(format!("{root}: not a URL: {e}")))?;
+        Ok(Dataset { root, store })
     }
 
-    /// Lets DataFusion read the dataset's URLs.
-    fn register_store(&self, ctx: &SessionContext) -> Result<(), DatasetError> {
-        if let DatasetRoot::Store { url, store } = self {
-            let mut bucket =
-                url::Url::parse(url).map_err(|e| DataFusionError::External(Box::new(e)))?;
-            bucket.set_path("");
-            ctx.register_object_store(&bucket, Arc::clone(store));
-        }
+    /// The root URL, ending with `/`.
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// The object store the dataset is in.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The URL of `relative` under the root.
+    pub fn url_of(&self, relative: &str) -> Url {
+        self.root
+            .join(relative)
+            .expect("a relative path joins onto a directory URL")
+    }
+
+    /// The object-store path of `relative` under the root.
+    pub fn path_of(&self, relative: &str) -> object_store::path::Path {
+        let url = self.url_of(relative);
+        object_store::path::Path::from_url_path(url.path())
+            .expect("a URL path is a valid object store path")
+    }
+
+    /// Writes `bytes` to `relative` under the root in one put (atomic on S3 and on disk).
+    pub async fn put(&self, relative: &str, bytes: Vec<u8>) -> Result<(), DatasetError> {
+        self.store
+            .put(&self.path_of(relative), bytes.into())
+            .await
+            .map_err(|source| DatasetError::Store {
+                location: self.url_of(relative).to_string(),
+                source,
+            })?;
         Ok(())
     }
-}
-
-fn month_relative(month: &str) -> String {
-    format!("{INVOCATIONS}/{MONTH}={month}/{}", layout::DATA_FILE)
-}
-
-/// The SHA-256 of the price book that priced `month`, from its file's footer (`None` when the
-/// month has no file or was written without one).
-pub async fn month_price_book(
-    ctx: &SessionContext,
-    root: &DatasetRoot,
-    month: &str,
-) -> Result<Option<String>, DatasetError> {
-    let relative = month_relative(month);
-    if !root.has_file(&relative).await? {
-        return Ok(None);
-    }
-    root.register_store(ctx)?;
-    let options = ParquetReadOptions::default().skip_metadata(false);
-    let frame = ctx.read_parquet(root.url_of(&relative), options).await?;
-    Ok(frame
-        .schema()
-        .inner()
-        .metadata()
-        .get(write::PRICE_BOOK_KEY)
-        .cloned())
 }
 
 /// A DataFusion session sized for this machine, spilling to disk past [`QUERY_MEMORY_BYTES`].
@@ -152,68 +182,4 @@ pub fn session() -> Result<SessionContext, DatasetError> {
         .with_memory_pool(Arc::new(FairSpillPool::new(QUERY_MEMORY_BYTES)))
         .build_arc()?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
-}
-
-/// The schema of the `invocations` table: the file columns plus `month` from the path.
-pub fn invocations_table_schema() -> SchemaRef {
-    let mut fields: Vec<Field> = INVOCATION_FILE_SCHEMA
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new(MONTH, DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
-}
-
-/// Registers `invocations` (partitioned by `month`, so filters on it skip whole months) and
-/// `rejects`, read where they are. A dataset without data yet has empty tables.
-pub async fn register_tables(ctx: &SessionContext, root: &DatasetRoot) -> Result<(), DatasetError> {
-    root.register_store(ctx)?;
-    let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_table_partition_cols(vec![(MONTH.to_owned(), DataType::Utf8)]);
-    register_listing(
-        ctx,
-        root,
-        INVOCATIONS,
-        partitioned,
-        &INVOCATION_FILE_SCHEMA,
-        invocations_table_schema(),
-    )?;
-    let plain =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    register_listing(
-        ctx,
-        root,
-        REJECTS,
-        plain,
-        &REJECT_SCHEMA,
-        Arc::clone(&REJECT_SCHEMA),
-    )?;
-    Ok(())
-}
-
-fn register_listing(
-    ctx: &SessionContext,
-    root: &DatasetRoot,
-    name: &str,
-    options: ListingOptions,
-    file_schema: &SchemaRef,
-    table_schema: SchemaRef,
-) -> Result<(), DatasetError> {
-    if let DatasetRoot::Local(layout) = root
-        && !layout.root().join(name).is_dir()
-    {
-        ctx.register_table(
-            name,
-            Arc::new(MemTable::try_new(table_schema, vec![vec![]])?),
-        )?;
-        return Ok(());
-    }
-    let url = ListingTableUrl::parse(root.url_of(&format!("{name}/")))?;
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .with_schema(Arc::clone(file_schema));
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-    Ok(())
 }

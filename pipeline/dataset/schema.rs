@@ -9,8 +9,10 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 pub const INVOCATIONS: &str = "invocations";
 /// Name of the table of undecodable lines and objects.
 pub const REJECTS: &str = "rejects";
-/// The Hive partition column of `invocations` (UTC month of the event, `YYYY-MM`).
+/// The partition column of `invocations` (UTC month of the event, `YYYY-MM`).
 pub const MONTH: &str = "month";
+/// The column of `invocations` naming the price book that priced the row (its SHA-256).
+pub const PRICE_BOOK: &str = "price_book_sha256";
 
 fn text(name: &str) -> Field {
     Field::new(name, DataType::Utf8, true)
@@ -56,7 +58,7 @@ pub static INVOCATION_BASE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("first_byte_latency_ms", DataType::Int64, true),
         text("error_code"),
         text("stop_reason"),
-        // Nullable so that month files written before the column existed still read (as standard).
+        // Nullable: datasets written before the column existed read as standard.
         text("service_tier"),
         text("request_metadata"),
         required_text("source"),
@@ -87,8 +89,7 @@ pub fn priced_fields() -> Vec<Field> {
     ]
 }
 
-/// Columns stored in each `invocations/month=YYYY-MM/*.parquet` file (`month` comes from the
-/// path): the base columns, priced.
+/// The base columns, priced: what pricing returns (the table adds [`PRICE_BOOK`] and [`MONTH`]).
 pub static INVOCATION_FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     let mut fields: Vec<Field> = INVOCATION_BASE_SCHEMA
         .fields()

@@ -1,5 +1,5 @@
-//! Writing Parquet files so that readers only ever see complete ones: write under `_tmp/`,
-//! flush to disk, then rename over the target (atomic on one filesystem).
+//! How the dataset's Parquet files are written (zstd, row groups, statistics), and local files
+//! that readers only ever see complete: written beside the target, flushed, then renamed over it.
 
 use std::fs::{self, File};
 use std::io;
@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use super::DatasetError;
@@ -15,21 +14,13 @@ use super::DatasetError;
 /// Rows per row group in dataset files: small enough for pruning, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// Footer key naming the SHA-256 of the price book that priced a month file.
-pub const PRICE_BOOK_KEY: &str = "bedrock_ledger.price_book_sha256";
-
-/// Properties of the files readers see: zstd, statistics on, `metadata` in the footer.
-pub fn dataset_properties(metadata: Vec<(String, String)>) -> WriterProperties {
-    let metadata: Vec<KeyValue> = metadata
-        .into_iter()
-        .map(|(key, value)| KeyValue::new(key, value))
-        .collect();
+/// Properties of the files readers see: zstd, statistics on.
+pub fn dataset_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("3 is a valid zstd level"),
         ))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
         .build()
 }
 
@@ -41,7 +32,7 @@ pub fn staging_properties() -> WriterProperties {
         .build()
 }
 
-/// A file being written under `tmp_dir`; [`AtomicFile::commit`] moves it to its target.
+/// A file being written in `tmp_dir`; [`AtomicFile::commit`] moves it to its target.
 /// Dropped without a commit, the temporary file is removed.
 #[derive(Debug)]
 pub struct AtomicFile {

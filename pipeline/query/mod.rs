@@ -103,11 +103,8 @@ pub fn format_result(result: &QueryResult, format: OutputFormat) -> Result<Vec<u
             writer.finish()?;
         }
         OutputFormat::Parquet => {
-            let mut writer = ArrowWriter::try_new(
-                &mut out,
-                result.schema.clone(),
-                Some(dataset_properties(Vec::new())),
-            )?;
+            let mut writer =
+                ArrowWriter::try_new(&mut out, result.schema.clone(), Some(dataset_properties()))?;
             for batch in batches {
                 writer.write(batch)?;
             }

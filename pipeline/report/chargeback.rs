@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::values::Columns;
 use super::{MonthRange, named_query, run_named};
-use crate::dataset::{DatasetError, DatasetRoot, month_price_book};
+use crate::dataset::DatasetError;
 use crate::pricing::{format_micros, round_to_micros, sha256_hex};
 use crate::query::run_statement;
 
@@ -145,8 +145,10 @@ pub struct Manifest {
     pub rounding_difference_usd: String,
     pub unpriced_requests: i64,
     pub unpriced_by_model: Vec<UnpricedModel>,
-    /// SHA-256 of the price book that priced the month (from the month file).
+    /// SHA-256 of the price book that priced the month (every row records it).
     pub price_book_sha256: Option<String>,
+    /// The version of the `invocations` table the report read: `--as-of` it to reproduce it.
+    pub table_version: u64,
     pub coverage: Coverage,
     pub csv_sha256: String,
 }
@@ -173,7 +175,7 @@ pub enum ChargebackError {
 /// Builds the chargeback of `month` in a report session.
 pub async fn chargeback(
     ctx: &SessionContext,
-    root: &DatasetRoot,
+    table_version: u64,
     month: &str,
 ) -> Result<Chargeback, ChargebackError> {
     let months = MonthRange::single(month).map_err(ChargebackError::Inconsistent)?;
@@ -207,7 +209,7 @@ pub async fn chargeback(
     }
     sort_rows(&mut rows);
     let csv = render_csv(&rows)?;
-    let manifest = manifest(ctx, root, month, &rows, &csv).await?;
+    let manifest = manifest(ctx, table_version, month, &rows, &csv).await?;
     Ok(Chargeback {
         rows,
         csv,
@@ -321,7 +323,7 @@ const REJECTS_SQL: &str = "SELECT count(*) FROM rejects \
 
 async fn manifest(
     ctx: &SessionContext,
-    root: &DatasetRoot,
+    table_version: u64,
     month: &str,
     rows: &[ChargebackRow],
     csv: &[u8],
@@ -398,10 +400,36 @@ async fn manifest(
         rounding_difference_usd: format_picos(rounding_difference),
         unpriced_requests: grand_totals.unpriced_requests,
         unpriced_by_model,
-        price_book_sha256: month_price_book(ctx, root, month).await?,
+        price_book_sha256: month_price_book(ctx, month).await?,
+        table_version,
         coverage,
         csv_sha256: sha256_hex(csv),
     })
+}
+
+const PRICE_BOOKS_SQL: &str = "SELECT DISTINCT CAST(price_book_sha256 AS VARCHAR) \
+     FROM invocations WHERE month = $month ORDER BY 1";
+
+/// The price book that priced `month` (`None` when the month is empty). A month priced with
+/// several books cannot be reported: its rows would not add up to one price list.
+pub async fn month_price_book(
+    ctx: &SessionContext,
+    month: &str,
+) -> Result<Option<String>, ChargebackError> {
+    let books = run_statement(ctx, PRICE_BOOKS_SQL, &[("month", month)]).await?;
+    let mut found = Vec::new();
+    for batch in &books.batches {
+        let c = Columns::new(batch);
+        found.extend((0..c.rows()).filter_map(|row| c.text(0, row)));
+    }
+    match found.len() {
+        0 | 1 => Ok(found.pop()),
+        _ => Err(ChargebackError::Inconsistent(format!(
+            "{month} holds rows priced with {} price books ({}); run `bedrock-ledger reprice`",
+            found.len(),
+            found.join(", ")
+        ))),
+    }
 }
 
 /// Formats 10⁻¹² USD with 12 decimals.

@@ -10,6 +10,7 @@ use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 
 use crate::dataset::DatasetError;
+use crate::dataset::batch::with_plain_types;
 use crate::pricing::PriceBook;
 use crate::pricing::coverage::{CoverageCheck, UnpricedKey, UsageTotals};
 use crate::query::QueryResult;
@@ -54,7 +55,7 @@ pub async fn check_coverage(
     let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
     let mut check = CoverageCheck::new(book);
     while let Some(batch) = stream.try_next().await? {
-        check.add_batch(&batch)?;
+        check.add_batch(&with_plain_types(&batch)?)?;
     }
     Ok(Coverage {
         requests_with_usage: check.requests_with_usage,

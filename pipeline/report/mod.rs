@@ -17,7 +17,8 @@ use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::attribution::{TeamRules, attribute};
-use crate::dataset::{DatasetError, DatasetRoot, register_tables, session};
+use crate::dataset::read::{Versions, register_tables};
+use crate::dataset::{Dataset, DatasetError, session};
 use crate::normalize::ProfileMap;
 use crate::query::{QueryResult, run_statement};
 use values::Columns;
@@ -101,16 +102,18 @@ pub fn parse_month(text: &str) -> Result<String, String> {
     }
 }
 
-/// Opens the dataset with attribution: `invocations`, `rejects`, `attribution` and
-/// `charged_invocations`.
+/// Opens the dataset with attribution: `invocations` (at `as_of`, or its newest version),
+/// `rejects`, `ingested_objects`, `attribution` and `charged_invocations`. Returns the session
+/// and the table versions it reads.
 pub async fn report_session(
-    root: &DatasetRoot,
+    dataset: &Dataset,
+    as_of: Option<u64>,
     teams: &TeamRules,
     profiles: &ProfileMap,
-) -> Result<SessionContext, DatasetError> {
+) -> Result<(SessionContext, Versions), DatasetError> {
     // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
     let ctx = session()?.enable_url_table();
-    register_tables(&ctx, root).await?;
+    let versions = register_tables(&ctx, dataset, as_of).await?;
     let pairs = run_statement(
         &ctx,
         "SELECT DISTINCT coalesce(identity, '') AS identity, coalesce(model_id, '') AS model_id \
@@ -158,7 +161,7 @@ pub async fn report_session(
          ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id",
     )
     .await?;
-    Ok(ctx)
+    Ok((ctx, versions))
 }
 
 /// Runs a named query over `months`.

@@ -19,8 +19,42 @@ pub struct AwsOptions {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
-    /// Address buckets as `endpoint/bucket` rather than `bucket.endpoint` (S3-compatible servers).
-    pub path_style: bool,
+    pub addressing: AddressingStyle,
+}
+
+/// How requests name the bucket, as the AWS CLI's `s3.addressing_style` setting says it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AddressingStyle {
+    /// Path style (`endpoint/bucket/key`) with a custom endpoint, which S3-compatible servers
+    /// need; virtual-hosted style on AWS.
+    #[default]
+    Auto,
+    /// `endpoint/bucket/key`.
+    Path,
+    /// `bucket.endpoint/key`.
+    Virtual,
+}
+
+impl AddressingStyle {
+    /// Whether to put the bucket in the path, given the endpoint in use (`None`: AWS's own).
+    fn path_style(self, endpoint: Option<&str>) -> bool {
+        match self {
+            AddressingStyle::Auto => endpoint.is_some(),
+            AddressingStyle::Path => true,
+            AddressingStyle::Virtual => false,
+        }
+    }
+}
+
+/// The S3 endpoint in use, however it was given: `--endpoint-url`, `AWS_ENDPOINT_URL_S3`, or
+/// the SDK's configuration (`AWS_ENDPOINT_URL`, `endpoint_url` in the profile).
+fn s3_endpoint(config: &SdkConfig, options: &AwsOptions) -> Option<String> {
+    options
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+        .filter(|e| !e.is_empty())
+        .or_else(|| config.endpoint_url().map(str::to_owned))
 }
 
 /// Loads the SDK configuration.
@@ -53,8 +87,9 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// An S3 client for `config`.
 pub fn s3_client(config: &SdkConfig, options: &AwsOptions) -> aws_sdk_s3::Client {
+    let endpoint = s3_endpoint(config, options);
     let s3 = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(options.path_style)
+        .force_path_style(options.addressing.path_style(endpoint.as_deref()))
         .build();
     aws_sdk_s3::Client::from_conf(s3)
 }
@@ -91,19 +126,77 @@ pub fn s3_object_store(
     config: &SdkConfig,
     options: &AwsOptions,
 ) -> object_store::Result<Arc<dyn ObjectStore>> {
+    let endpoint = s3_endpoint(config, options);
+    let path_style = options.addressing.path_style(endpoint.as_deref());
     let mut builder = AmazonS3Builder::new()
         .with_bucket_name(bucket)
-        .with_virtual_hosted_style_request(!options.path_style);
+        .with_virtual_hosted_style_request(!path_style);
     if let Some(region) = config.region() {
         builder = builder.with_region(region.as_ref());
     }
-    if let Some(endpoint) = config.endpoint_url() {
+    if let Some(endpoint) = endpoint {
+        // object_store takes a virtual-hosted endpoint with the bucket already in it.
+        let endpoint = if path_style {
+            endpoint
+        } else {
+            bucket_endpoint(&endpoint, bucket)?
+        };
         builder = builder
-            .with_endpoint(endpoint)
-            .with_allow_http(endpoint.starts_with("http://"));
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint);
     }
     if let Some(provider) = config.credentials_provider() {
         builder = builder.with_credentials(Arc::new(SdkCredentials(provider)));
     }
     Ok(Arc::new(builder.build()?))
+}
+
+/// `http://host:port` → `http://bucket.host:port`.
+fn bucket_endpoint(endpoint: &str, bucket: &str) -> object_store::Result<String> {
+    let invalid = |reason: &str| object_store::Error::Generic {
+        store: "S3",
+        source: format!("endpoint {endpoint:?}: {reason}").into(),
+    };
+    let mut url = url::Url::parse(endpoint).map_err(|e| invalid(&e.to_string()))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| invalid("no host to put the bucket in"))?
+        .to_owned();
+    url.set_host(Some(&format!("{bucket}.{host}")))
+        .map_err(|e| invalid(&e.to_string()))?;
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chooses_the_addressing_style() {
+        for (style, endpoint, path) in [
+            (AddressingStyle::Auto, None, false),
+            (AddressingStyle::Auto, Some("http://127.0.0.1:9000"), true),
+            (AddressingStyle::Path, None, true),
+            (
+                AddressingStyle::Virtual,
+                Some("http://localhost:9000"),
+                false,
+            ),
+        ] {
+            assert_eq!(style.path_style(endpoint), path, "{style:?} {endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn puts_the_bucket_in_a_virtual_hosted_endpoint() {
+        assert_eq!(
+            bucket_endpoint("http://localhost:9000/", "logs").unwrap(),
+            "http://logs.localhost:9000"
+        );
+        assert_eq!(
+            bucket_endpoint("https://s3.example.com", "b").unwrap(),
+            "https://b.s3.example.com"
+        );
+        assert!(bucket_endpoint("not a url", "b").is_err());
+    }
 }

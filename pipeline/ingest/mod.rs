@@ -1,22 +1,30 @@
-//! The ingest job: lock the dataset → skip objects the ledger has seen unchanged → decode the
-//! rest (rayon, in parallel across and within objects) → stage → commit month by month → rejects
-//! → ledger. Safe to rerun and to kill: every commit is idempotent and atomic, the ledger is
-//! written last, and the leftovers of a run that died are cleared before the next one starts.
+//! The ingest job: list → (shard) → skip objects the ledger has seen unchanged → fetch and
+//! decode the rest (rayon, in parallel across and within objects) → stage → commit each month
+//! (in parallel) → rejects → ledger.
+//!
+//! Safe to rerun, to kill, and to run as many workers at once: every commit is a Delta
+//! transaction that merges by `request_id` (so reading an object twice adds nothing), the ledger
+//! is appended last (so a run killed before it is redone by the next one), and commits that
+//! raced another worker's are recomputed (see [`crate::dataset::retry`]).
+
+pub mod shard;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::dataset::commit::{MonthCommit, commit_month, commit_rejects};
-use crate::dataset::ledger::{Ledger, LedgerEntry};
-use crate::dataset::lock::{LockError, lock_dataset};
+use crate::dataset::invocations::{MonthChange, MonthCommit, commit_month};
+use crate::dataset::ledger::{self, Ledger, LedgerEntry};
+use crate::dataset::rejects::commit_rejects;
+use crate::dataset::retry::RetryPolicy;
 use crate::dataset::stage::{Staged, Stager};
-use crate::dataset::{DatasetError, Layout};
+use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::envelope::{ApiEvent, decode_api_events};
 use crate::decode::{DecodeOptions, Decoded, ObjectKind, ObjectSummary, decode_object};
 use crate::normalize::ProfileMap;
@@ -24,9 +32,12 @@ use crate::normalize::SourceFormat;
 use crate::pricing::PriceBookInUse;
 use crate::source::cloudwatch::{CloudWatchError, LogGroupTarget, filter_events};
 use crate::source::{Body, DateWindow, Location, SourceObject, Sources};
+use shard::Shard;
 
 /// Decoded slices in flight between the decoders and the stager.
 const CHANNEL_SLICES: usize = 8;
+/// Months committed at once.
+const MONTH_COMMITS: usize = 4;
 
 /// What an ingest needs besides its objects.
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +53,10 @@ pub struct IngestOptions<'a> {
     pub window: Option<DateWindow>,
     /// How to fetch objects that are not local files.
     pub sources: &'a Sources,
+    /// Only the objects (and log groups) of this shard.
+    pub shard: Option<Shard>,
+    /// How often a commit that lost a race is recomputed.
+    pub retry: RetryPolicy,
 }
 
 /// An object that could not be read at all.
@@ -59,9 +74,23 @@ pub struct MonthIngest {
     pub commit: MonthCommit,
 }
 
+/// Wall-clock time of each phase of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseTimes {
+    /// Reading the ledger and deciding what to read.
+    pub plan: Duration,
+    /// Fetching, decoding and staging.
+    pub fetch_decode: Duration,
+    /// Committing months, rejects and the ledger.
+    pub commit: Duration,
+}
+
 /// The outcome of an ingest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IngestReport {
+    /// Objects listed before sharding, and in this run's shard.
+    pub objects_listed: u64,
+    pub objects_in_shard: u64,
     /// Objects read, by what they turned out to be.
     pub objects_by_kind: BTreeMap<String, u64>,
     pub objects_read: u64,
@@ -78,15 +107,13 @@ pub struct IngestReport {
     pub decoded_rows: u64,
     pub rejects: u64,
     pub noise_events: u64,
+    pub times: PhaseTimes,
 }
 
 impl IngestReport {
     /// Rows that were new to the dataset.
     pub fn new_rows(&self) -> u64 {
-        self.months
-            .values()
-            .map(|m| m.commit.rows_after.saturating_sub(m.commit.rows_before))
-            .sum()
+        self.months.values().map(|m| m.commit.inserted).sum()
     }
 
     /// Rejects as a fraction of everything record-bearing this run decoded (0 when nothing was).
@@ -114,10 +141,10 @@ impl IngestReport {
 pub enum IngestError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
-    #[error(transparent)]
-    Locked(#[from] LockError),
     #[error("decoding thread panicked")]
     Panicked,
+    #[error("--full-refresh rebuilds the whole dataset and cannot run as one shard of several")]
+    RefreshOfShard,
 }
 
 fn kind_name(kind: ObjectKind) -> String {
@@ -128,29 +155,79 @@ fn kind_name(kind: ObjectKind) -> String {
     }
 }
 
-/// Ingests `objects` into the dataset at `layout`.
+/// Test hook: with `BEDROCK_LEDGER_PAUSE_AT=<point>`, the run stops at that point, says so on
+/// stderr (`paused at <point>`) and waits to be killed. Tests use it to SIGKILL a writer at a
+/// point it really reached, rather than after a guessed delay.
+fn pause_point(point: &str) {
+    if std::env::var("BEDROCK_LEDGER_PAUSE_AT").is_ok_and(|p| p == point) {
+        eprintln!("paused at {point}");
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Ingests `objects` into `dataset`.
 pub async fn ingest(
     objects: Vec<SourceObject>,
-    layout: &Layout,
+    dataset: &Dataset,
     options: IngestOptions<'_>,
 ) -> Result<IngestReport, IngestError> {
-    let _lock = lock_dataset(layout)?;
-    clear_leftovers(layout)?;
-    if options.full_refresh {
-        clear_data(layout)?;
+    let started = Instant::now();
+    if options.full_refresh && options.shard.is_some_and(|s| s.count() > 1) {
+        return Err(IngestError::RefreshOfShard);
     }
-    let mut ledger = Ledger::load(layout)?;
+    let objects_listed = objects.len() as u64;
+    let objects: Vec<SourceObject> = match options.shard {
+        Some(shard) => objects
+            .into_iter()
+            .filter(|o| shard.holds(&o.uri))
+            .collect(),
+        None => objects,
+    };
+    let log_groups: Vec<&LogGroupTarget> = options
+        .sources
+        .log_groups
+        .iter()
+        .filter(|g| options.shard.is_none_or(|s| s.holds(&g.uri())))
+        .collect();
+    for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
+        dataset.open_or_create(table).await?;
+    }
+    if options.full_refresh {
+        clear_data(dataset).await?;
+    }
+    let ledger_table = dataset.open(Table::Ledger, None).await?;
+    let group_uris: Vec<String> = log_groups.iter().map(|g| g.uri()).collect();
+    let uris: Vec<&str> = objects
+        .iter()
+        .map(|o| &*o.uri)
+        .chain(group_uris.iter().map(String::as_str))
+        .collect();
+    let ledger = Ledger::load(&ledger_table, &uris).await?;
+    let objects_in_shard = objects.len() as u64;
     let (todo, unchanged) = partition_by_ledger(objects, &ledger);
-    let staging = layout
-        .staging_dir()
-        .join(format!("run-{}", std::process::id()));
+    tracing::info!(
+        target: "ingest_planned",
+        listed = objects_listed,
+        in_shard = objects_in_shard,
+        unchanged,
+        to_read = todo.len(),
+        "planned"
+    );
+    let plan_time = started.elapsed();
+
+    let work = tempfile::Builder::new()
+        .prefix("bedrock-ledger-run-")
+        .tempdir()
+        .map_err(|e| DatasetError::io(&std::env::temp_dir(), e))?;
     // Shared with the fetcher task, which outlives no borrow.
     let listed = Arc::new(todo);
-    let mut stager = Stager::new(staging, options.window)?;
+    let mut stager = Stager::new(work.path().join("staged"), options.window)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut failed = Vec::new();
     let mut group_entries = Vec::new();
-    for target in &options.sources.log_groups {
+    for target in log_groups {
         match stage_log_group(target, &ledger, &mut stager, options, now_ms).await {
             Ok(entry) => group_entries.push(entry),
             Err(LogGroupError::Read(error)) => failed.push(FailedObject {
@@ -163,21 +240,41 @@ pub async fn ingest(
     let (staged, outcomes) = tokio::task::block_in_place(|| {
         decode_all(Arc::clone(&listed), options.sources, stager, options)
     })?;
+    let fetch_decode_time = started.elapsed() - plan_time;
+    tracing::info!(
+        target: "objects_decoded",
+        objects = listed.len(),
+        rows = staged.months.values().map(|m| m.rows).sum::<u64>(),
+        rejects = staged.rejects,
+        seconds = fetch_decode_time.as_secs_f64(),
+        "decoded"
+    );
+    pause_point("staged");
+
     // A changed object that was read again replaces its earlier rows, in every month they were;
     // one that could not be read keeps them.
-    let replaced: Vec<String> = listed
+    let replaced: Vec<&LedgerEntry> = listed
         .iter()
         .zip(&outcomes)
-        .filter(|(object, outcome)| outcome.is_ok() && ledger.get(&object.uri).is_some())
-        .map(|(object, _)| object.uri.to_string())
+        .filter(|(_, outcome)| outcome.is_ok())
+        .filter_map(|(object, _)| ledger.get(&object.uri))
         .collect();
-    let mut months_to_commit: BTreeMap<String, Option<std::path::PathBuf>> = replaced
-        .iter()
-        .filter_map(|uri| ledger.get(uri))
-        .flat_map(|entry| entry.months.iter().cloned())
-        .map(|month| (month, None))
-        .collect();
+    let mut months: BTreeMap<String, (Option<std::path::PathBuf>, Vec<String>)> = BTreeMap::new();
+    for entry in &replaced {
+        for month in &entry.months {
+            months
+                .entry(month.clone())
+                .or_default()
+                .1
+                .push(entry.uri.clone());
+        }
+    }
+    for (month, staged_month) in &staged.months {
+        months.entry(month.clone()).or_default().0 = Some(staged_month.dir.clone());
+    }
     let mut report = IngestReport {
+        objects_listed,
+        objects_in_shard,
         objects_unchanged: unchanged,
         objects_changed: replaced.len() as u64,
         rejects: staged.rejects,
@@ -188,35 +285,55 @@ pub async fn ingest(
         failed,
         ..IngestReport::default()
     };
-    for (month, staged_month) in &staged.months {
-        months_to_commit.insert(month.clone(), Some(staged_month.dir.clone()));
-    }
-    for (month, staged_dir) in &months_to_commit {
-        let commit = commit_month(
-            layout,
+    let work_dir = work.path();
+    let commits = futures::stream::iter(months.iter().map(|(month, (dir, replaced))| {
+        let change = MonthChange {
             month,
-            staged_dir.as_deref(),
-            &replaced,
-            options.prices,
-        )
-        .await?;
-        let staged_month = staged.months.get(month);
+            staged: dir.as_deref(),
+            replaced,
+        };
+        async move {
+            let commit =
+                commit_month(dataset, change, options.prices, work_dir, options.retry).await?;
+            tracing::info!(
+                target: "month_committed",
+                month = change.month,
+                inserted = commit.inserted,
+                updated = commit.updated,
+                deleted = commit.deleted,
+                version = commit.version,
+                "committed"
+            );
+            pause_point("month-committed");
+            Ok::<_, DatasetError>((change.month.to_owned(), commit))
+        }
+    }))
+    .buffer_unordered(MONTH_COMMITS)
+    .collect::<Vec<_>>()
+    .await;
+    for outcome in commits {
+        let (month, commit) = outcome?;
+        let staged_month = staged.months.get(&month);
         report.months.insert(
-            month.clone(),
+            month,
             MonthIngest {
                 objects: staged_month.map_or(0, |m| m.sources.len() as u64),
                 commit,
             },
         );
     }
-    if staged.rejects_dir.is_some() || !replaced.is_empty() {
-        commit_rejects(layout, staged.rejects_dir.as_deref(), &replaced).await?;
-    }
+    let replaced_uris: Vec<String> = replaced.iter().map(|e| e.uri.clone()).collect();
+    commit_rejects(
+        dataset,
+        staged.rejects_dir.as_deref(),
+        &replaced_uris,
+        options.retry,
+    )
+    .await?;
+    pause_point("rejects-committed");
 
     let months_of = months_by_source(&staged);
-    for entry in group_entries {
-        ledger.insert(entry);
-    }
+    let mut entries = group_entries;
     for (object, outcome) in listed.iter().zip(outcomes) {
         match outcome {
             Ok(summary) => {
@@ -225,7 +342,7 @@ pub async fn ingest(
                     .objects_by_kind
                     .entry(kind_name(summary.kind))
                     .or_default() += 1;
-                ledger.insert(ledger_entry(object, &summary, &months_of, now_ms));
+                entries.push(ledger_entry(object, &summary, &months_of, now_ms));
             }
             Err(error) => report.failed.push(FailedObject {
                 uri: Arc::clone(&object.uri),
@@ -233,8 +350,19 @@ pub async fn ingest(
             }),
         }
     }
-    ledger.save(layout)?;
-    clear_leftovers(layout)?;
+    ledger::append(ledger_table, &entries).await?;
+    report.times = PhaseTimes {
+        plan: plan_time,
+        fetch_decode: fetch_decode_time,
+        commit: started.elapsed() - plan_time - fetch_decode_time,
+    };
+    tracing::info!(
+        target: "ingest_finished",
+        plan_seconds = report.times.plan.as_secs_f64(),
+        fetch_decode_seconds = report.times.fetch_decode.as_secs_f64(),
+        commit_seconds = report.times.commit.as_secs_f64(),
+        "finished"
+    );
     Ok(report)
 }
 
@@ -365,33 +493,17 @@ fn ledger_entry(
     }
 }
 
-/// `--full-refresh`: forget the data and the ledger (reports stay until rewritten).
-fn clear_data(layout: &Layout) -> Result<(), DatasetError> {
-    let ledger_dir = layout.ledger_file().parent().map(ToOwned::to_owned);
-    for dir in [
-        Some(layout.invocations_dir()),
-        Some(layout.rejects_dir()),
-        ledger_dir,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        remove_dir(&dir)?;
+/// `--full-refresh`: every table emptied in one commit each (older versions stay readable
+/// with `--as-of` until `maintain` vacuums them).
+async fn clear_data(dataset: &Dataset) -> Result<(), DatasetError> {
+    for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
+        let opened = dataset.open(table, None).await?;
+        opened
+            .delete()
+            .await
+            .map_err(|e| DatasetError::delta(dataset.table_location(table), e))?;
     }
     Ok(())
-}
-
-fn remove_dir(dir: &std::path::Path) -> Result<(), DatasetError> {
-    match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DatasetError::io(dir, e)),
-        _ => Ok(()),
-    }
-}
-
-/// Removes what a run that died left in `_staging/` and `_tmp/`. Never touches visible data.
-fn clear_leftovers(layout: &Layout) -> Result<(), DatasetError> {
-    remove_dir(&layout.staging_dir())?;
-    remove_dir(&layout.tmp_dir())
 }
 
 fn progress_bar(objects: &[SourceObject], enabled: bool) -> ProgressBar {

@@ -1,0 +1,58 @@
+//! Reading the dataset through the Delta log: registers `invocations` (at its newest version or
+//! at `--as-of`), `rejects` and `ingested_objects` (the ledger entry in force of every object)
+//! in a DataFusion session. A missing table is an error naming where it was looked for.
+
+use datafusion::prelude::SessionContext;
+use deltalake::DeltaTable;
+
+use super::ledger::LATEST_ENTRIES;
+use super::{Dataset, DatasetError, Table};
+
+/// The table versions a session reads: what a report records so it can be reproduced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Versions {
+    pub invocations: u64,
+    pub rejects: u64,
+    pub ledger: u64,
+}
+
+/// Registers the dataset's tables in `ctx`; `as_of` pins `invocations` to an older version.
+pub async fn register_tables(
+    ctx: &SessionContext,
+    dataset: &Dataset,
+    as_of: Option<u64>,
+) -> Result<Versions, DatasetError> {
+    let invocations = dataset.open(Table::Invocations, as_of).await?;
+    let rejects = dataset.open(Table::Rejects, None).await?;
+    let ledger = dataset.open(Table::Ledger, None).await?;
+    register_snapshot(ctx, &invocations, Table::Invocations.name()).await?;
+    register_snapshot(ctx, &rejects, Table::Rejects.name()).await?;
+    register_snapshot(ctx, &ledger, "ledger_entries").await?;
+    ctx.sql(&format!(
+        "CREATE VIEW ingested_objects AS {}",
+        LATEST_ENTRIES.replace("FROM entries", "FROM ledger_entries")
+    ))
+    .await?;
+    Ok(Versions {
+        invocations: invocations.version().unwrap_or(0),
+        rejects: rejects.version().unwrap_or(0),
+        ledger: ledger.version().unwrap_or(0),
+    })
+}
+
+/// Registers `table`'s snapshot as `name` in `ctx` (and the table's store in its runtime).
+pub async fn register_snapshot(
+    ctx: &SessionContext,
+    table: &DeltaTable,
+    name: &str,
+) -> Result<(), DatasetError> {
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(|e| DatasetError::delta(table.table_url(), e))?;
+    let provider = table
+        .table_provider()
+        .await
+        .map_err(|e| DatasetError::delta(table.table_url(), e.into()))?;
+    ctx.register_table(name, provider)?;
+    Ok(())
+}

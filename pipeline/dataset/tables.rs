@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
+use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::StreamExt;
@@ -146,6 +147,9 @@ impl Dataset {
             .with_columns(columns.fields().cloned())
             .with_partition_columns(table.partition_columns().iter().copied())
             .with_save_mode(SaveMode::Ignore)
+            // delta-rs would retry a lost race for version 0 as a second CREATE on top of the
+            // winner's table; without retries the loser fails and opens the winner's instead.
+            .with_commit_properties(CommitProperties::default().with_max_retries(0))
             .await;
         match created {
             Ok(created) => Ok(created),
@@ -154,6 +158,51 @@ impl Dataset {
                 Ok(opened) => Ok(opened),
                 Err(_) => Err(DatasetError::delta(location, error)),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writers_racing_to_create_a_table_create_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(dir.path()).unwrap();
+        let racers: Vec<_> = (0..8)
+            .map(|_| {
+                let dataset = dataset.clone();
+                tokio::spawn(async move { dataset.open_or_create(Table::Rejects).await })
+            })
+            .collect();
+        for racer in racers {
+            racer.await.unwrap().unwrap();
+        }
+        let log = dir.path().join("rejects/_delta_log");
+        let commits: Vec<String> = std::fs::read_dir(&log)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        assert_eq!(commits.len(), 1, "one commit, the creation: {commits:?}");
+        assert!(commits[0].contains("\"CREATE TABLE\""), "{}", commits[0]);
+        let opened = dataset.open(Table::Rejects, None).await.unwrap();
+        assert_eq!(opened.version(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_location_without_a_table_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(&dir.path().join("nothing-here")).unwrap();
+        match dataset.open(Table::Invocations, None).await {
+            Err(DatasetError::NoTable { table, location }) => {
+                assert_eq!(table, "invocations");
+                assert!(
+                    location.ends_with("/nothing-here/invocations/"),
+                    "{location}"
+                );
+            }
+            other => panic!("expected NoTable, got {other:?}"),
         }
     }
 }

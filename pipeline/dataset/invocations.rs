@@ -8,9 +8,10 @@
 //! deduplicated the same way before the merge. Files of the month that hold no matched row are
 //! left as they are, so a nightly increment costs the day's rows, not the month's.
 //!
-//! Two writers merging into the same month conflict (each read the partition the other wrote),
-//! and the loser recomputes its merge from the new snapshot ([`super::retry`]); writers of
-//! different months never wait for each other.
+//! A merge reads the month it writes: when another writer committed files to that month that
+//! could hold the same requests (by partition and file statistics) since the snapshot it read,
+//! Delta refuses the commit and the loser recomputes its merge from the new snapshot
+//! ([`super::retry`]). Writers of different months, or of disjoint requests, never wait.
 //!
 //! Every row records the SHA-256 of the price book that priced it (`price_book_sha256`). A month
 //! priced with another book than the run's is rewritten whole, every row repriced, so a month

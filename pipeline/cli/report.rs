@@ -82,8 +82,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
     let dataset = open_dataset(&args.data, &args.aws).await?;
     let teams = inputs::teams(args.teams.as_deref())?;
     let profiles = inputs::profiles(args.profiles.as_deref())?;
-    let (ctx, versions) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
-    let version = versions.invocations;
+    let (ctx, version) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
     if let Some(path) = &args.prices {
         let prices = inputs::prices(Some(path))?;
         let used = month_price_book(&ctx, &args.month).await?;

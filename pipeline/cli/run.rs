@@ -35,7 +35,7 @@ pub async fn execute(args: Args) -> Result<u8> {
     let teams = inputs::teams(args.teams.as_deref())?;
     let (report, dataset) = ingest::ingest_inputs(&args.ingest).await?;
     let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
-    let (ctx, versions) = report_session(&dataset, None, &teams, &profiles).await?;
+    let (ctx, version) = report_session(&dataset, None, &teams, &profiles).await?;
     let prices = inputs::prices(args.ingest.prices.as_deref())?;
     let touched: Vec<String> = report.months.keys().cloned().collect();
     let coverage = if touched.is_empty() {
@@ -61,7 +61,7 @@ pub async fn execute(args: Args) -> Result<u8> {
     out.push('\n');
     for month in report.months.keys() {
         let csv = format!("reports/chargeback-{month}.csv");
-        let chargeback = report::build(&ctx, versions.invocations, month).await?;
+        let chargeback = report::build(&ctx, version, month).await?;
         // The manifest first: a CSV is never visible without the manifest that checks it.
         dataset
             .put(
@@ -75,7 +75,7 @@ pub async fn execute(args: Args) -> Result<u8> {
             chargeback.manifest.rows,
             chargeback.manifest.total_cost_usd,
             chargeback.manifest.unpriced_requests,
-            versions.invocations,
+            version,
         ));
     }
     print_stdout(out.as_bytes())?;

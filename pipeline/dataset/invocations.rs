@@ -164,17 +164,19 @@ pub async fn stored_months(dataset: &Dataset) -> Result<Vec<String>, DatasetErro
     let table = dataset.open(Table::Invocations, None).await?;
     let ctx = session()?;
     register_snapshot(&ctx, &table, "stored").await?;
-    let batches = ctx
-        .sql(&format!(
-            "SELECT DISTINCT CAST({MONTH} AS VARCHAR) AS month FROM stored ORDER BY month"
-        ))
-        .await?
-        .collect()
-        .await?;
-    let mut months = Vec::new();
-    for batch in &batches {
+    strings(
+        &ctx,
+        &format!("SELECT DISTINCT CAST({MONTH} AS VARCHAR) AS month FROM stored ORDER BY month"),
+    )
+    .await
+}
+
+/// The non-null values of the first column of `sql`'s result, as strings.
+async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, DatasetError> {
+    let mut values = Vec::new();
+    for batch in ctx.sql(sql).await?.collect().await? {
         let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
-        months.extend(
+        values.extend(
             column
                 .as_string::<i32>()
                 .iter()
@@ -182,7 +184,7 @@ pub async fn stored_months(dataset: &Dataset) -> Result<Vec<String>, DatasetErro
                 .map(str::to_owned),
         );
     }
-    Ok(months)
+    Ok(values)
 }
 
 /// The price books that priced the rows of `month`, sorted (none for an empty month).
@@ -192,24 +194,15 @@ pub async fn month_price_books(
     month: &str,
 ) -> Result<Vec<String>, DatasetError> {
     register_snapshot(ctx, table, "month_books_target").await?;
-    let batches = ctx
-        .sql(&format!(
+    let books = strings(
+        ctx,
+        &format!(
             "SELECT DISTINCT CAST({PRICE_BOOK} AS VARCHAR) AS book FROM month_books_target \
              WHERE {MONTH} = '{month}' ORDER BY book"
-        ))
-        .await?
-        .collect()
-        .await?;
+        ),
+    )
+    .await?;
     ctx.deregister_table("month_books_target")?;
-    let mut books = Vec::new();
-    for batch in &batches {
-        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let column = column
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("cast to Utf8");
-        books.extend(column.iter().flatten().map(str::to_owned));
-    }
     Ok(books)
 }
 

@@ -111,11 +111,6 @@ impl Ledger {
     pub fn get(&self, uri: &str) -> Option<&LedgerEntry> {
         self.entries.get(uri)
     }
-
-    /// True when none of the URIs asked about was ingested.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 /// Appends `entries` to the ledger table: one blind append, which no concurrent commit can

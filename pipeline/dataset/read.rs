@@ -8,20 +8,13 @@ use deltalake::DeltaTable;
 use super::ledger::LATEST_ENTRIES;
 use super::{Dataset, DatasetError, Table};
 
-/// The table versions a session reads: what a report records so it can be reproduced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Versions {
-    pub invocations: u64,
-    pub rejects: u64,
-    pub ledger: u64,
-}
-
 /// Registers the dataset's tables in `ctx`; `as_of` pins `invocations` to an older version.
+/// Returns the version of `invocations` read: what a report records so it can be reproduced.
 pub async fn register_tables(
     ctx: &SessionContext,
     dataset: &Dataset,
     as_of: Option<u64>,
-) -> Result<Versions, DatasetError> {
+) -> Result<u64, DatasetError> {
     let invocations = dataset.open(Table::Invocations, as_of).await?;
     let rejects = dataset.open(Table::Rejects, None).await?;
     let ledger = dataset.open(Table::Ledger, None).await?;
@@ -33,11 +26,7 @@ pub async fn register_tables(
         LATEST_ENTRIES.replace("FROM entries", "FROM ledger_entries")
     ))
     .await?;
-    Ok(Versions {
-        invocations: invocations.version().unwrap_or(0),
-        rejects: rejects.version().unwrap_or(0),
-        ledger: ledger.version().unwrap_or(0),
-    })
+    Ok(invocations.version().unwrap_or(0))
 }
 
 /// Registers `table`'s snapshot as `name` in `ctx` (and the table's store in its runtime).

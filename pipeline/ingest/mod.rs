@@ -12,7 +12,7 @@ pub mod shard;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -74,23 +74,9 @@ pub struct MonthIngest {
     pub commit: MonthCommit,
 }
 
-/// Wall-clock time of each phase of a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PhaseTimes {
-    /// Reading the ledger and deciding what to read.
-    pub plan: Duration,
-    /// Fetching, decoding and staging.
-    pub fetch_decode: Duration,
-    /// Committing months, rejects and the ledger.
-    pub commit: Duration,
-}
-
 /// The outcome of an ingest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IngestReport {
-    /// Objects listed before sharding, and in this run's shard.
-    pub objects_listed: u64,
-    pub objects_in_shard: u64,
     /// Objects read, by what they turned out to be.
     pub objects_by_kind: BTreeMap<String, u64>,
     pub objects_read: u64,
@@ -107,7 +93,6 @@ pub struct IngestReport {
     pub decoded_rows: u64,
     pub rejects: u64,
     pub noise_events: u64,
-    pub times: PhaseTimes,
 }
 
 impl IngestReport {
@@ -273,8 +258,6 @@ pub async fn ingest(
         months.entry(month.clone()).or_default().0 = Some(staged_month.dir.clone());
     }
     let mut report = IngestReport {
-        objects_listed,
-        objects_in_shard,
         objects_unchanged: unchanged,
         objects_changed: replaced.len() as u64,
         rejects: staged.rejects,
@@ -351,16 +334,11 @@ pub async fn ingest(
         }
     }
     ledger::append(ledger_table, &entries).await?;
-    report.times = PhaseTimes {
-        plan: plan_time,
-        fetch_decode: fetch_decode_time,
-        commit: started.elapsed() - plan_time - fetch_decode_time,
-    };
     tracing::info!(
         target: "ingest_finished",
-        plan_seconds = report.times.plan.as_secs_f64(),
-        fetch_decode_seconds = report.times.fetch_decode.as_secs_f64(),
-        commit_seconds = report.times.commit.as_secs_f64(),
+        plan_seconds = plan_time.as_secs_f64(),
+        fetch_decode_seconds = fetch_decode_time.as_secs_f64(),
+        commit_seconds = (started.elapsed() - plan_time - fetch_decode_time).as_secs_f64(),
         "finished"
     );
     Ok(report)

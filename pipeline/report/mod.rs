@@ -17,7 +17,7 @@ use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::attribution::{TeamRules, attribute};
-use crate::dataset::read::{Versions, register_tables};
+use crate::dataset::read::register_tables;
 use crate::dataset::{Dataset, DatasetError, session};
 use crate::normalize::ProfileMap;
 use crate::query::{QueryResult, run_statement};
@@ -104,16 +104,16 @@ pub fn parse_month(text: &str) -> Result<String, String> {
 
 /// Opens the dataset with attribution: `invocations` (at `as_of`, or its newest version),
 /// `rejects`, `ingested_objects`, `attribution` and `charged_invocations`. Returns the session
-/// and the table versions it reads.
+/// and the version of `invocations` it reads.
 pub async fn report_session(
     dataset: &Dataset,
     as_of: Option<u64>,
     teams: &TeamRules,
     profiles: &ProfileMap,
-) -> Result<(SessionContext, Versions), DatasetError> {
+) -> Result<(SessionContext, u64), DatasetError> {
     // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
     let ctx = session()?.enable_url_table();
-    let versions = register_tables(&ctx, dataset, as_of).await?;
+    let version = register_tables(&ctx, dataset, as_of).await?;
     let pairs = run_statement(
         &ctx,
         "SELECT DISTINCT coalesce(identity, '') AS identity, coalesce(model_id, '') AS model_id \
@@ -161,7 +161,7 @@ pub async fn report_session(
          ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id",
     )
     .await?;
-    Ok((ctx, versions))
+    Ok((ctx, version))
 }
 
 /// Runs a named query over `months`.

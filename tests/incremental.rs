@@ -129,3 +129,60 @@ fn a_chargeback_is_reproduced_as_of_the_version_it_read() {
         std::fs::read(&first).unwrap()
     );
 }
+
+#[test]
+fn maintenance_compacts_without_changing_the_table_or_any_version_inside_the_retention() {
+    let work = Workspace::new();
+    let logs = work.path("logs");
+    let data = work.data().display().to_string();
+    write_corpus(&logs, 3, 20);
+    ingest(&work, &logs, &[]);
+    let first_version = current_version(&work);
+    std::fs::remove_dir_all(&logs).unwrap();
+    write_corpus(&logs, 6, 20);
+    ingest(&work, &logs, &[]);
+    let dump = |extra: &[&str]| {
+        work.ok(&[&["sql", "--data", &data][..], extra, &[TABLE_DUMP_SQL]].concat())
+    };
+    let (before, first_before) = (dump(&[]), dump(&["--as-of", &first_version]));
+
+    let maintained = work.run(&["maintain", "--data", &data]);
+    let stderr = String::from_utf8_lossy(&maintained.stderr).into_owned();
+    assert!(maintained.status.success(), "{stderr}");
+    let compacted = |table: &str| -> u64 {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("{table}: ")))
+            .unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    assert!(compacted("invocations") >= 2, "{stderr}");
+    assert!(compacted("ledger") >= 2, "{stderr}");
+    assert!(
+        stderr.contains(" 0 files vacuumed"),
+        "nothing is past 30 days: {stderr}"
+    );
+
+    assert_eq!(dump(&[]), before);
+    assert_eq!(dump(&["--as-of", &first_version]), first_before);
+    let again = work.run(&["maintain", "--data", &data]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("invocations: 0 small files compacted into 0"),
+        "{stderr}"
+    );
+}
+
+/// The invocations table's current version: its newest commit in `_delta_log`.
+fn current_version(work: &Workspace) -> String {
+    std::fs::read_dir(work.data().join("invocations/_delta_log"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".json")
+                .map(|v| v.parse::<u64>().unwrap())
+        })
+        .max()
+        .unwrap()
+        .to_string()
+}

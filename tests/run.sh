@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second command and CI (.ci/run) run it: formatting,
 # lints, unit + integration tests (the integration tests run the real binary on fixtures/ and
-# against a real S3 API server on 127.0.0.1 that this script installs and starts), and the
-# independent oracle against its checked-in expectations.
+# against a real S3 API server on 127.0.0.1 that this script installs and starts, and read the
+# Delta tables back with an independent pyarrow reader), and the independent oracle against its
+# checked-in expectations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,14 +19,17 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 
-step "starting a local S3 API server (moto, pinned) on 127.0.0.1"
+step "starting a local S3 API server (moto, pinned) on 127.0.0.1; pyarrow for the Delta reader"
 # Installed into a virtual environment outside the clone, reused by later runs.
 VENV="${BEDROCK_LEDGER_VENV:-$HOME/.cache/bedrock-ledger-venv}"
+# pyarrow is for the independent Delta reader (tests/delta_reader.py).
 MOTO_VERSION=5.2.5
-if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+PYARROW_VERSION=22.0.0
+if ! "$VENV/bin/python" -c "import moto, pyarrow, sys; sys.exit(moto.__version__ != '$MOTO_VERSION' or pyarrow.__version__ != '$PYARROW_VERSION')" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "pyarrow==$PYARROW_VERSION"
 fi
+export BEDROCK_LEDGER_TEST_PYTHON="$VENV/bin/python"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 MOTO_LOG=$(mktemp)
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$MOTO_LOG" 2>&1 &

@@ -55,6 +55,49 @@ fn aggregates_match_the_independent_oracle() {
     assert_eq!(work.sql_csv(AGGREGATES_SQL), expected);
 }
 
+/// The Python interpreter with pyarrow that `tests/run.sh` installs.
+fn python_with_pyarrow() -> String {
+    std::env::var("BEDROCK_LEDGER_TEST_PYTHON").expect(
+        "BEDROCK_LEDGER_TEST_PYTHON is not set: run the suite with `bash tests/run.sh`, \
+         which installs pyarrow for the independent Delta reader",
+    )
+}
+
+/// What `tests/delta_reader.py` (pyarrow and its own replay of `_delta_log`) reads from the
+/// dataset: the aggregates on stdout, and what it replayed on stderr.
+fn read_independently(work: &Workspace) -> (String, String) {
+    let reader = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/delta_reader.py");
+    let output = std::process::Command::new(python_with_pyarrow())
+        .arg(reader)
+        .arg(work.data())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    (String::from_utf8(output.stdout).unwrap(), stderr)
+}
+
+#[test]
+fn an_independent_delta_reader_reads_the_expected_aggregates_from_the_log_and_a_checkpoint() {
+    let work = Workspace::new();
+    sample_run(&work);
+    let expected = fixture_text("expected/aggregates.csv");
+    let (from_commits, replayed) = read_independently(&work);
+    assert_eq!(from_commits, expected);
+    assert!(replayed.contains("protocol (1, 2)"), "{replayed}");
+
+    let data = work.data().display().to_string();
+    work.ok(&["maintain", "--data", &data]);
+    assert!(
+        work.data()
+            .join("invocations/_delta_log/_last_checkpoint")
+            .exists()
+    );
+    let (from_checkpoint, replayed) = read_independently(&work);
+    assert_eq!(from_checkpoint, expected);
+    assert!(replayed.contains("protocol (1, 2)"), "{replayed}");
+}
+
 #[test]
 fn every_reject_is_recorded_with_its_position() {
     let work = Workspace::new();

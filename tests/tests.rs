@@ -9,6 +9,7 @@ mod crash;
 mod dataset;
 mod exit_codes;
 mod incremental;
+mod migrate;
 mod prices;
 mod queries;
 mod s3;

@@ -4,6 +4,8 @@
 mod dataset;
 mod ingest;
 mod inputs;
+mod maintain;
+mod migrate;
 mod prices;
 mod query;
 mod report;
@@ -32,7 +34,7 @@ pub mod exit {
 #[command(
     name = "bedrock-ledger",
     version,
-    about = "Amazon Bedrock invocation logs → a Parquet ledger of tokens, cost and latency per identity, model and month."
+    about = "Amazon Bedrock invocation logs → a Delta Lake ledger of tokens, cost and latency per identity, model and month."
 )]
 struct Cli {
     /// More log output on stderr (-v: info, -vv: debug). BEDROCK_LEDGER_LOG overrides.
@@ -72,6 +74,16 @@ enum Command {
         after_help = "Example:\n  bedrock-ledger reprice --data sample-ledger --prices prices-new.csv"
     )]
     Reprice(reprice::Args),
+    /// Compact small files and delete files older versions no longer need (past a retention).
+    #[command(
+        after_help = "Examples:\n  bedrock-ledger maintain --data s3://my-log-bucket/ledger/\n  # keep a year of versions readable with --as-of:\n  bedrock-ledger maintain --data sample-ledger --retention-days 365"
+    )]
+    Maintain(maintain::Args),
+    /// Convert a dataset written by release 0.1 (plain Parquet) into Delta tables.
+    #[command(
+        after_help = "Examples:\n  bedrock-ledger migrate --data sample-ledger\n  # into a new location, leaving the old dataset as it is:\n  bedrock-ledger migrate --data s3://my-log-bucket/ledger/ \\\n    --to s3://my-log-bucket/ledger-delta/"
+    )]
+    Migrate(migrate::Args),
     /// Keep the price book current: import AWS Price List offers, check a dataset's coverage.
     #[command(subcommand)]
     Prices(prices::Command),
@@ -109,6 +121,8 @@ pub fn main() -> ExitCode {
             Command::Query(args) => query::execute(args).await,
             Command::Report(command) => report::execute(command).await,
             Command::Reprice(args) => reprice::execute(args).await,
+            Command::Maintain(args) => maintain::execute(args).await,
+            Command::Migrate(args) => migrate::execute(args).await,
             Command::Prices(command) => prices::execute(command).await,
         }
     });
@@ -131,7 +145,7 @@ fn init_logging(verbose: u8) {
     // another writer's), and its kernel logs errors it also returns, which we print.
     let default = match verbose {
         0 => "warn,deltalake_core=error,buoyant_kernel=off",
-        1 => "info,deltalake_core=warn,buoyant_kernel=off",
+        1 => "info,deltalake_core=error,buoyant_kernel=off",
         _ => "debug",
     };
     let filter =

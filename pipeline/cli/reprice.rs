@@ -40,7 +40,7 @@ pub async fn execute(args: Args) -> Result<u8> {
         .with_context(|| format!("repricing {month} of {}", args.data))?;
         eprintln!(
             "repriced {month}: {} requests (table version {})",
-            commit.rewritten.unwrap_or(0),
+            commit.repriced.unwrap_or(0),
             commit.version
         );
     }

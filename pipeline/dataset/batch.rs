@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow::array::{
     ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow::datatypes::{DataType, Schema, TimeUnit};
+use arrow::datatypes::{DataType, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 
 use super::schema::{INVOCATION_BASE_SCHEMA, REJECT_SCHEMA};
@@ -111,4 +111,20 @@ pub fn with_plain_types(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> 
         }
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// `batch` with exactly the columns of `schema`, in its order and types (a query may hand back
+/// string views or microsecond timestamps; nullability is checked on the way).
+pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let column = batch.column_by_name(field.name()).ok_or_else(|| {
+                ArrowError::SchemaError(format!("the rows have no column {}", field.name()))
+            })?;
+            arrow::compute::cast(column, field.data_type())
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    RecordBatch::try_new(Arc::clone(schema), columns)
 }

@@ -1,63 +1,92 @@
 //! Committing a run's rows into one month of the `invocations` table.
 //!
-//! A month gains rows through a Delta MERGE keyed on `request_id` within the month partition:
-//! a request the month does not hold yet is inserted, and one it holds is replaced only by a
-//! preferred copy. So each request is stored once, and which copy is kept does not depend on
-//! arrival order: native S3 delivery first (the complete record), then Firehose, the CloudWatch
-//! Logs API, export, CLI page; then the smallest source URI and line. The run's own rows are
-//! deduplicated the same way before the merge. Files of the month that hold no matched row are
-//! left as they are, so a nightly increment costs the day's rows, not the month's.
+//! A month gains rows one UTC day at a time, each day through a Delta MERGE keyed on
+//! `request_id`: a request the month does not hold yet is inserted, and one it holds is replaced
+//! only by a preferred copy. So each request is stored once, and which copy is kept does not
+//! depend on arrival order: native S3 delivery first (the complete record), then Firehose, the
+//! CloudWatch Logs API, export, CLI page; then the smallest source URI and line. The run's rows
+//! of a day are deduplicated the same way before the merge.
 //!
-//! A merge reads the month it writes: when another writer committed files to that month that
-//! could hold the same requests (by partition and file statistics) since the snapshot it read,
-//! Delta refuses the commit and the loser recomputes its merge from the new snapshot
-//! ([`super::retry`]). Writers of different months, or of disjoint requests, never wait.
+//! Copies of one request carry the same record timestamp (every delivery path carries the
+//! record verbatim; only a record without one falls back to its framing's time, which is
+//! seconds to minutes off). So a day's merge reads only the stored rows within
+//! [`COPY_SKEW_MS`] of that day: the target scan skips every other file by its `timestamp`
+//! statistics, memory is bounded by a day's rows, and a nightly increment costs the day's
+//! requests, not the month already stored.
+//!
+//! A merge records what it read: when another writer committed files that could hold rows of
+//! the same days (by partition and file statistics) since the snapshot it read, Delta refuses
+//! the commit and the loser recomputes its merge from the new snapshot ([`super::retry`]).
+//! Writers of different months or days never wait for each other.
 //!
 //! Every row records the SHA-256 of the price book that priced it (`price_book_sha256`). A month
-//! priced with another book than the run's is rewritten whole, every row repriced, so a month
-//! is always priced with one book.
+//! that holds rows priced with another book than the run's is repriced whole first, in one
+//! commit, so a month is always priced with one book when its writers share a book.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::SchemaRef;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::{Expr, ParquetReadOptions, SessionContext, col, lit};
+use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
-use deltalake::protocol::SaveMode;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 
+use super::batch::conform;
 use super::read::register_snapshot;
 use super::retry::{RetryPolicy, retry_conflicts};
 use super::schema::{INVOCATION_BASE_SCHEMA, MONTH, PRICE_BOOK};
 use super::tables::invocations_table_schema;
-use super::write::{dataset_properties, staging_properties};
+use super::write::{Landing, dataset_properties, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
 use crate::pricing::PriceBookInUse;
 use crate::pricing::batch::price_batch;
 
-/// What one commit did to a month.
+/// How far apart in time two copies of one request may be: a day's merge matches stored rows
+/// this much before and after the day.
+pub const COPY_SKEW_MS: i64 = 86_400_000;
+
+/// What the commits of a month did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MonthCommit {
     /// Requests the month did not hold before.
     pub inserted: u64,
-    /// Requests replaced by a preferred copy or by the new version of their object.
+    /// Requests replaced by a preferred copy.
     pub updated: u64,
-    /// Rows removed because the object they came from changed and no longer holds them.
+    /// Rows removed because the object they came from changed (its new rows are inserted).
     pub deleted: u64,
-    /// Rows the month holds after the commit, when the commit rewrote it whole.
-    pub rewritten: Option<u64>,
-    /// The table version the commit created (the version read, when there was nothing to do).
+    /// Rows repriced because the month held rows priced with another book.
+    pub repriced: Option<u64>,
+    /// Stored data files the merges read, and those they skipped by partition and statistics.
+    pub files_read: u64,
+    pub files_skipped: u64,
+    /// The table version the last commit created (the version read, when there was nothing to
+    /// do).
     pub version: u64,
+}
+
+impl MonthCommit {
+    fn absorb(&mut self, next: MonthCommit) {
+        self.inserted += next.inserted;
+        self.updated += next.updated;
+        self.deleted += next.deleted;
+        self.repriced = next.repriced.or(self.repriced);
+        self.files_read += next.files_read;
+        self.files_skipped += next.files_skipped;
+        self.version = self.version.max(next.version);
+    }
 }
 
 /// The rows a run brings to one month.
 #[derive(Clone, Copy, Debug)]
 pub struct MonthChange<'a> {
     pub month: &'a str,
-    /// Directory of the run's staged Parquet files for the month (base columns), if any.
-    pub staged: Option<&'a Path>,
+    /// Directory of the run's staged Parquet files (base columns) of each UTC day, by
+    /// `YYYY-MM-DD`.
+    pub days: &'a BTreeMap<String, PathBuf>,
     /// Sources whose rows in the month are replaced (objects that changed since last read).
     pub replaced: &'a [String],
 }
@@ -99,8 +128,18 @@ fn quoted_columns(schema: &SchemaRef, prefix: &str) -> String {
     names.join(", ")
 }
 
-/// Applies `change` to its month with the run's price book, retrying on conflicts. `work_dir`
-/// is private to the run (the priced rows are written there first).
+fn month_location(dataset: &Dataset, month: &str) -> String {
+    format!(
+        "{}{MONTH}={month}",
+        dataset.table_location(Table::Invocations)
+    )
+}
+
+/// Applies `change` to its month with the run's price book, retrying each commit on conflicts:
+/// the replaced sources' rows are deleted, the month is repriced if another book priced it,
+/// then each day is merged. Each commit is complete on its own, so a run stopped between them
+/// leaves a table that its rerun completes. `work_dir` is private to the run (the priced rows
+/// are written there first).
 pub async fn commit_month(
     dataset: &Dataset,
     change: MonthChange<'_>,
@@ -108,33 +147,45 @@ pub async fn commit_month(
     work_dir: &Path,
     policy: RetryPolicy,
 ) -> Result<MonthCommit, DatasetError> {
-    let priced = match change.staged {
-        Some(staged) => Some(prepare_rows(change.month, staged, prices, work_dir).await?),
-        None => None,
-    };
-    let location = format!(
-        "{}{MONTH}={}",
-        dataset.table_location(Table::Invocations),
-        change.month
-    );
-    retry_conflicts(&location, policy, || async {
-        let table = dataset.open(Table::Invocations, None).await?;
-        let ctx = session()?;
-        let books = month_price_books(&ctx, &table, change.month).await?;
-        if books.iter().any(|book| *book != prices.sha256) {
-            rewrite_month(&ctx, table, change, priced.as_deref(), prices, work_dir).await
-        } else if let Some(priced) = &priced {
-            merge_rows(&ctx, table, change, priced).await
-        } else if !change.replaced.is_empty() {
-            delete_replaced(table, change).await
-        } else {
-            Ok(MonthCommit {
-                version: table.version().unwrap_or(0),
-                ..MonthCommit::default()
+    let month = change.month;
+    let location = month_location(dataset, month);
+    let mut commit = MonthCommit::default();
+    if !change.replaced.is_empty() {
+        commit.absorb(
+            retry_conflicts(&location, policy, || async {
+                let table = dataset.open(Table::Invocations, None).await?;
+                delete_replaced(table, month, change.replaced).await
             })
-        }
-    })
-    .await
+            .await?,
+        );
+    }
+    commit.absorb(
+        retry_conflicts(&location, policy, || async {
+            let table = dataset.open(Table::Invocations, None).await?;
+            if priced_with_another_book(&table, month, &prices.sha256).await? {
+                reprice_rows(table, month, prices, work_dir).await
+            } else {
+                Ok(MonthCommit {
+                    version: table.version().unwrap_or(0),
+                    ..MonthCommit::default()
+                })
+            }
+        })
+        .await?,
+    );
+    for (day, staged) in change.days {
+        let span = DaySpan::of(day)?;
+        let priced = prepare_rows(day, staged, prices, work_dir).await?;
+        commit.absorb(
+            retry_conflicts(&location, policy, || async {
+                let table = dataset.open(Table::Invocations, None).await?;
+                merge_day(table, month, span, &priced).await
+            })
+            .await?,
+        );
+        std::fs::remove_file(&priced).map_err(|e| DatasetError::io(&priced, e))?;
+    }
+    Ok(commit)
 }
 
 /// Reprices every row of `month` with `prices`, from the stored token counts.
@@ -145,16 +196,9 @@ pub async fn reprice_month(
     work_dir: &Path,
     policy: RetryPolicy,
 ) -> Result<MonthCommit, DatasetError> {
-    let location = dataset.table_location(Table::Invocations);
-    retry_conflicts(&location, policy, || async {
+    retry_conflicts(&month_location(dataset, month), policy, || async {
         let table = dataset.open(Table::Invocations, None).await?;
-        let ctx = session()?;
-        let change = MonthChange {
-            month,
-            staged: None,
-            replaced: &[],
-        };
-        rewrite_month(&ctx, table, change, None, prices, work_dir).await
+        reprice_rows(table, month, prices, work_dir).await
     })
     .await
 }
@@ -187,29 +231,66 @@ async fn strings(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, Dataset
     Ok(values)
 }
 
-/// The price books that priced the rows of `month`, sorted (none for an empty month).
-pub async fn month_price_books(
-    ctx: &SessionContext,
+/// Whether `month` holds a row priced with another book than `sha256`. The files of a month
+/// priced with one book are skipped by their statistics, so this reads no data in the usual
+/// case.
+async fn priced_with_another_book(
     table: &DeltaTable,
     month: &str,
-) -> Result<Vec<String>, DatasetError> {
-    register_snapshot(ctx, table, "month_books_target").await?;
-    let books = strings(
-        ctx,
-        &format!(
-            "SELECT DISTINCT CAST({PRICE_BOOK} AS VARCHAR) AS book FROM month_books_target \
-             WHERE {MONTH} = '{month}' ORDER BY book"
-        ),
-    )
-    .await?;
-    ctx.deregister_table("month_books_target")?;
-    Ok(books)
+    sha256: &str,
+) -> Result<bool, DatasetError> {
+    let ctx = session()?;
+    register_snapshot(&ctx, table, "target").await?;
+    let sql = format!(
+        "SELECT 1 FROM target WHERE {MONTH} = '{month}' AND {PRICE_BOOK} <> '{sha256}' LIMIT 1"
+    );
+    Ok(count_rows(&ctx, &sql).await? > 0)
 }
 
-/// Deduplicates the staged rows of a month and prices them into one local Parquet file in the
+/// The UTC day `[start, end)` a merge commits, in milliseconds since the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DaySpan {
+    start_ms: i64,
+    end_ms: i64,
+}
+
+impl DaySpan {
+    fn of(day: &str) -> Result<DaySpan, DatasetError> {
+        let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map_err(|_| DatasetError::Invalid(format!("not a day: {day:?}")))?;
+        let start_ms = date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis();
+        Ok(DaySpan {
+            start_ms,
+            end_ms: start_ms + 86_400_000,
+        })
+    }
+
+    /// The merge condition: the same request, stored in `month` within [`COPY_SKEW_MS`] of the
+    /// day. Its target-only terms are what the merge's scan prunes files with, and what its
+    /// commit declares it read.
+    fn merge_condition(self, month: &str) -> Expr {
+        let micros = |ms: i64| {
+            lit(ScalarValue::TimestampMicrosecond(
+                Some(ms * 1000),
+                Some(Arc::from("UTC")),
+            ))
+        };
+        col(format!("t.{MONTH}"))
+            .eq(lit(month))
+            .and(col("t.timestamp").gt_eq(micros(self.start_ms - COPY_SKEW_MS)))
+            .and(col("t.timestamp").lt(micros(self.end_ms + COPY_SKEW_MS)))
+            .and(col("t.request_id").eq(col("s.request_id")))
+    }
+}
+
+/// Deduplicates the staged rows of a day and prices them into one local Parquet file in the
 /// table's schema.
 async fn prepare_rows(
-    month: &str,
+    day: &str,
     staged: &Path,
     prices: &PriceBookInUse,
     work_dir: &Path,
@@ -219,8 +300,8 @@ async fn prepare_rows(
     ctx.register_parquet("staged", staged.display().to_string(), options)
         .await?;
     let sql = deduplicated("SELECT * FROM staged");
-    let path = work_dir.join(format!("priced-{month}.parquet"));
-    write_priced(&ctx, &sql, month, prices, &path, staging_properties()).await?;
+    let path = work_dir.join(format!("priced-{day}.parquet"));
+    write_priced(&ctx, &sql, &day[..7], prices, &path, staging_properties()).await?;
     Ok(path)
 }
 
@@ -234,7 +315,6 @@ fn deduplicated(rows: &str) -> String {
          WHERE copy_rank = 1"
     )
 }
-
 /// Runs `sql` (base columns), prices each batch and writes the rows in the table's schema to
 /// `path`. Returns the rows written.
 async fn write_priced(
@@ -275,51 +355,28 @@ fn constant(value: &str, rows: usize) -> ArrayRef {
     )))
 }
 
-/// `batch` with exactly the columns of `schema`, in its order and types (a query may hand back
-/// string views or microsecond timestamps; nullability is checked on the way).
-fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, DatasetError> {
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|field| {
-            let column = batch.column_by_name(field.name()).ok_or_else(|| {
-                DatasetError::Invalid(format!("the rows have no column {}", field.name()))
-            })?;
-            Ok(arrow::compute::cast(column, field.data_type())?)
-        })
-        .collect::<Result<Vec<_>, DatasetError>>()?;
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
-}
-
-async fn merge_rows(
-    ctx: &SessionContext,
+async fn merge_day(
     table: DeltaTable,
-    change: MonthChange<'_>,
+    month: &str,
+    span: DaySpan,
     priced: &Path,
 ) -> Result<MonthCommit, DatasetError> {
     let location = table.table_url().to_string();
+    let ctx = session()?;
     let source = ctx
         .read_parquet(priced.display().to_string(), ParquetReadOptions::default())
         .await?;
-    let month = change.month;
     let schema = invocations_table_schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let mut replace = preferred_over_target();
-    if !change.replaced.is_empty() {
-        replace = format!("(t.source IN ({}) OR {replace})", sql_list(change.replaced));
-    }
-    let mut merge = table
-        .merge(
-            source,
-            format!("t.{MONTH} = '{month}' AND t.request_id = s.request_id"),
-        )
+    let (table, metrics) = table
+        .merge(source, span.merge_condition(month))
         .with_source_alias("s")
         .with_target_alias("t")
         .with_writer_properties(dataset_properties())
         .when_matched_update(|update| {
             names
                 .iter()
-                .fold(update.predicate(replace), |update, name| {
+                .fold(update.predicate(preferred_over_target()), |update, name| {
                     update.update(name.as_str(), format!("s.\"{name}\""))
                 })
         })
@@ -330,37 +387,30 @@ async fn merge_rows(
                 })
             })
         })
+        .map_err(|e| DatasetError::delta(&location, e))?
+        .await
         .map_err(|e| DatasetError::delta(&location, e))?;
-    if !change.replaced.is_empty() {
-        let gone = format!(
-            "t.{MONTH} = '{month}' AND t.source IN ({})",
-            sql_list(change.replaced)
-        );
-        merge = merge
-            .when_not_matched_by_source_delete(|delete| delete.predicate(gone))
-            .map_err(|e| DatasetError::delta(&location, e))?;
-    }
-    let (table, metrics) = merge.await.map_err(|e| DatasetError::delta(&location, e))?;
     Ok(MonthCommit {
         inserted: metrics.num_target_rows_inserted as u64,
         updated: metrics.num_target_rows_updated as u64,
-        deleted: metrics.num_target_rows_deleted as u64,
-        rewritten: None,
+        files_read: metrics.num_target_files_scanned as u64,
+        files_skipped: metrics.num_target_files_skipped_during_scan as u64,
         version: table.version().unwrap_or(0),
+        ..MonthCommit::default()
     })
 }
 
 async fn delete_replaced(
     table: DeltaTable,
-    change: MonthChange<'_>,
+    month: &str,
+    replaced: &[String],
 ) -> Result<MonthCommit, DatasetError> {
     let location = table.table_url().to_string();
     let (table, metrics) = table
         .delete()
         .with_predicate(format!(
-            "{MONTH} = '{}' AND source IN ({})",
-            change.month,
-            sql_list(change.replaced)
+            "{MONTH} = '{month}' AND source IN ({})",
+            sql_list(replaced)
         ))
         .with_writer_properties(dataset_properties())
         .await
@@ -372,75 +422,168 @@ async fn delete_replaced(
     })
 }
 
-/// Rewrites the month whole: its rows less those of replaced sources, plus `priced` (if any),
-/// deduplicated and every row priced with `prices`. Overwriting the partition reads it, so a
-/// concurrent commit to the month conflicts.
-async fn rewrite_month(
-    ctx: &SessionContext,
+/// Reprices every stored row of `month` with `prices` and overwrites the month with them in one
+/// commit. The rows stream through a local file; nothing is sorted, the stored rows being
+/// unique already. Overwriting the partition reads it, so a concurrent commit to the month
+/// conflicts.
+async fn reprice_rows(
     table: DeltaTable,
-    change: MonthChange<'_>,
-    priced: Option<&Path>,
+    month: &str,
     prices: &PriceBookInUse,
     work_dir: &Path,
 ) -> Result<MonthCommit, DatasetError> {
-    let location = table.table_url().to_string();
-    let month = change.month;
-    register_snapshot(ctx, &table, "target").await?;
+    let ctx = session()?;
+    register_snapshot(&ctx, &table, "target").await?;
     let base = quoted_columns(&INVOCATION_BASE_SCHEMA, "");
-    let mut rows = format!("SELECT {base} FROM target WHERE {MONTH} = '{month}'");
-    if !change.replaced.is_empty() {
-        rows.push_str(&format!(
-            " AND source NOT IN ({})",
-            sql_list(change.replaced)
-        ));
-    }
-    if let Some(priced) = priced {
-        ctx.register_parquet(
-            "incoming",
-            priced.display().to_string(),
-            ParquetReadOptions::default(),
-        )
-        .await?;
-        rows = format!("{rows} UNION ALL SELECT {base} FROM incoming");
-    }
-    let rows_before = count_rows(
-        ctx,
-        &format!("SELECT * FROM target WHERE {MONTH} = '{month}'"),
-    )
-    .await?;
-    let path = work_dir.join(format!("rewrite-{month}.parquet"));
-    let rows_after = write_priced(
-        ctx,
-        &deduplicated(&rows),
-        month,
-        prices,
-        &path,
-        staging_properties(),
-    )
-    .await?;
-    let rewritten = ctx
-        .read_parquet(path.display().to_string(), ParquetReadOptions::default())
-        .await?
-        .logical_plan()
-        .clone();
-    let table = table
-        .write(Vec::<RecordBatch>::new())
-        .with_input_plan(rewritten)
-        .with_save_mode(SaveMode::Overwrite)
-        .with_replace_where(format!("{MONTH} = '{month}'"))
-        .with_writer_properties(dataset_properties())
-        .await
-        .map_err(|e| DatasetError::delta(&location, e))?;
+    let rows = format!("SELECT {base} FROM target WHERE {MONTH} = '{month}'");
+    let path = work_dir.join(format!("repriced-{month}.parquet"));
+    let repriced = write_priced(&ctx, &rows, month, prices, &path, staging_properties()).await?;
+    let predicate = format!("{MONTH} = '{month}'");
+    let table = land_file(table, &ctx, &path, Landing::ReplaceWhere(predicate)).await?;
+    std::fs::remove_file(&path).map_err(|e| DatasetError::io(&path, e))?;
     Ok(MonthCommit {
-        inserted: rows_after.saturating_sub(rows_before),
-        updated: 0,
-        deleted: rows_before.saturating_sub(rows_after),
-        rewritten: Some(rows_after),
+        repriced: Some(repriced),
         version: table.version().unwrap_or(0),
+        ..MonthCommit::default()
     })
 }
 
 async fn count_rows(ctx: &SessionContext, sql: &str) -> Result<u64, DatasetError> {
     let frame = ctx.sql(sql).await?;
     Ok(frame.count().await? as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::stage::Stager;
+    use crate::decode::Decoded;
+    use crate::decode::record::parse_record;
+    use crate::normalize::{Origin, ProfileMap, SourceFormat, normalize};
+
+    /// One invocation per `(request_id, timestamp, format)`, from `source`.
+    fn decoded(source: &str, rows: &[(&str, &str, SourceFormat)]) -> Decoded {
+        let invocations = rows
+            .iter()
+            .enumerate()
+            .map(|(line, (id, time, format))| {
+                let json = format!(
+                    r#"{{"requestId":"{id}","timestamp":"{time}","modelId":"anthropic.claude-sonnet-4-5-20250929-v1:0","input":{{"inputTokenCount":10}},"output":{{"outputTokenCount":2}}}}"#
+                );
+                let origin = Origin {
+                    source: Arc::from(source),
+                    format: *format,
+                    line: line as u64 + 1,
+                    framing_time_ms: None,
+                };
+                normalize(
+                    parse_record(json.as_bytes()).unwrap(),
+                    origin,
+                    &ProfileMap::default(),
+                )
+                .unwrap()
+            })
+            .collect();
+        Decoded {
+            invocations,
+            ..Decoded::default()
+        }
+    }
+
+    /// Stages `decoded` and commits its one month.
+    async fn commit(dataset: &Dataset, decoded: Decoded) -> MonthCommit {
+        let work = tempfile::tempdir().unwrap();
+        let mut stager = Stager::new(work.path().join("staged"), None).unwrap();
+        stager.add(decoded).unwrap();
+        let staged = stager.finish().unwrap();
+        let (month, staged) = staged.months.iter().next().unwrap();
+        let change = MonthChange {
+            month,
+            days: &staged.days,
+            replaced: &[],
+        };
+        let prices = PriceBookInUse::built_in();
+        commit_month(
+            dataset,
+            change,
+            &prices,
+            work.path(),
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn stored(dataset: &Dataset) -> Vec<String> {
+        let table = dataset.open(Table::Invocations, None).await.unwrap();
+        let ctx = session().unwrap();
+        register_snapshot(&ctx, &table, "t").await.unwrap();
+        strings(
+            &ctx,
+            "SELECT request_id || ' ' || source_format || ' ' || source FROM t ORDER BY 1",
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_day_merge_reads_only_the_stored_days_around_it_and_keeps_the_preferred_copy() {
+        use SourceFormat::{CloudWatchExport, S3Native};
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(dir.path()).unwrap();
+        dataset.open_or_create(Table::Invocations).await.unwrap();
+        // Three nights, one file each.
+        for (night, time) in [
+            (1, "2026-10-01T10:00:00Z"),
+            (2, "2026-10-05T10:00:00Z"),
+            (3, "2026-10-09T10:00:00Z"),
+        ] {
+            let source = format!("file:///export/night{night}");
+            let id = format!("r{night}");
+            let first = commit(
+                &dataset,
+                decoded(&source, &[(id.as_str(), time, CloudWatchExport)]),
+            )
+            .await;
+            assert_eq!((first.inserted, first.files_read), (1, 0), "night {night}");
+        }
+        // The native copy of night 2's request, and a new request the same day, a minute before
+        // midnight: only night 2's file is read, the native copy wins, the export copy goes.
+        let native = commit(
+            &dataset,
+            decoded(
+                "file:///native/a",
+                &[
+                    ("r2", "2026-10-05T10:00:00Z", S3Native),
+                    ("r4", "2026-10-05T23:59:00Z", S3Native),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            (native.inserted, native.updated, native.files_read),
+            (1, 1, 1),
+            "{native:?}"
+        );
+        assert_eq!(native.files_skipped, 2, "{native:?}");
+        // Copies a day apart across midnight still meet.
+        let late = commit(
+            &dataset,
+            decoded(
+                "file:///export/late",
+                &[("r4", "2026-10-06T00:00:30Z", CloudWatchExport)],
+            ),
+        )
+        .await;
+        assert_eq!((late.inserted, late.updated), (0, 0), "{late:?}");
+        assert_eq!(
+            stored(&dataset).await,
+            [
+                "r1 cloudwatch_export file:///export/night1",
+                "r2 s3_native file:///native/a",
+                "r3 cloudwatch_export file:///export/night3",
+                "r4 s3_native file:///native/a",
+            ]
+        );
+    }
 }

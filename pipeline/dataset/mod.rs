@@ -16,6 +16,8 @@
 pub mod batch;
 pub mod invocations;
 pub mod ledger;
+pub mod maintain;
+pub mod migrate;
 pub mod read;
 pub mod rejects;
 pub mod retry;
@@ -72,6 +74,12 @@ pub enum DatasetError {
         table: &'static str,
         location: String,
     },
+    /// The location holds a dataset of release 0.1 (plain Parquet), which this release only
+    /// migrates.
+    #[error(
+        "{root} holds a dataset written by bedrock-ledger 0.1 (plain Parquet); convert it with `bedrock-ledger migrate --data {root}` first"
+    )]
+    OldLayout { root: String },
     /// Other writers kept committing to what this run had to change.
     #[error(
         "{location}: gave up after {attempts} attempts to commit while other writers changed the same data; retry later"

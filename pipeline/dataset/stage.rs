@@ -1,6 +1,7 @@
-//! Staging: decoded rows are buffered per month and spilled to Parquet files under `_staging/`,
-//! so a run's memory is bounded however many rows it decodes. Staged files are private to the
-//! run; [`super::commit`] merges them into the dataset.
+//! Staging: decoded rows are buffered and spilled to local Parquet files, one directory per UTC
+//! day (`month=YYYY-MM/day=YYYY-MM-DD/`), so a run's memory is bounded however many rows it
+//! decodes, and a month can be committed a day at a time. Staged files are private to the run;
+//! [`super::invocations`] merges them into the table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
@@ -23,8 +24,8 @@ const FLUSH_ROWS: usize = 64 * 1024;
 /// What a run staged for one month.
 #[derive(Debug, Default)]
 pub struct StagedMonth {
-    /// Directory of the month's staged files.
-    pub dir: PathBuf,
+    /// Directory of each UTC day's staged files, by day (`YYYY-MM-DD`).
+    pub days: BTreeMap<String, PathBuf>,
     /// Rows decoded (before deduplication).
     pub rows: u64,
     /// Objects that contributed rows.
@@ -98,20 +99,18 @@ impl Stager {
     }
 
     fn flush(&mut self) -> Result<(), DatasetError> {
-        let mut by_month: BTreeMap<String, Vec<Invocation>> = BTreeMap::new();
+        let mut by_day: BTreeMap<String, Vec<Invocation>> = BTreeMap::new();
         for invocation in self.invocations.drain(..) {
-            by_month
-                .entry(invocation.month())
-                .or_default()
-                .push(invocation);
+            by_day.entry(invocation.day()).or_default().push(invocation);
         }
-        for (month, rows) in by_month {
-            let dir = self.dir.join(format!("{MONTH}={month}"));
+        for (day, rows) in by_day {
+            let month = day[..7].to_owned();
+            let dir = self.dir.join(format!("{MONTH}={month}/day={day}"));
             let batch = invocations_batch(&rows)?;
             let path = self.next_path(&dir)?;
             write_file(&path, batch, &INVOCATION_BASE_SCHEMA)?;
             let staged = self.staged.months.entry(month).or_default();
-            staged.dir = dir;
+            staged.days.insert(day, dir);
             staged.rows += rows.len() as u64;
             staged
                 .sources

@@ -92,6 +92,11 @@ impl Dataset {
         version: Option<u64>,
     ) -> Result<DeltaTable, DatasetError> {
         if !self.has_log(table).await? {
+            if super::migrate::is_old_layout(self).await? {
+                return Err(DatasetError::OldLayout {
+                    root: self.root().to_string(),
+                });
+            }
             return Err(DatasetError::NoTable {
                 table: table.name(),
                 location: self.table_location(table),
@@ -129,7 +134,9 @@ impl Dataset {
     /// once both end up with the one table: the loser of the race opens the winner's.
     pub async fn open_or_create(&self, table: Table) -> Result<DeltaTable, DatasetError> {
         match self.open(table, None).await {
-            Err(DatasetError::NoTable { .. }) => {}
+            // A release-0.1 dataset has no table either: `migrate` creates them beside its
+            // files, and `ingest` refuses it before it gets here.
+            Err(DatasetError::NoTable { .. } | DatasetError::OldLayout { .. }) => {}
             opened => return opened,
         }
         let location = self.table_location(table);

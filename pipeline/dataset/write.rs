@@ -6,6 +6,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use arrow::array::RecordBatch;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use deltalake::DeltaTable;
+use deltalake::protocol::SaveMode;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -89,4 +93,39 @@ impl Drop for AtomicFile {
 /// Makes a rename in `dir` durable.
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// How the rows of a local file enter a table.
+#[derive(Clone, Debug)]
+pub enum Landing {
+    /// Added to what the table holds.
+    Append,
+    /// Replacing the rows that match the predicate (which the new rows must match too).
+    ReplaceWhere(String),
+}
+
+/// Writes the rows of the local Parquet file `local` into `table` in one commit, streaming.
+pub async fn land_file(
+    table: DeltaTable,
+    ctx: &SessionContext,
+    local: &Path,
+    landing: Landing,
+) -> Result<DeltaTable, DatasetError> {
+    let location = table.table_url().to_string();
+    let plan = ctx
+        .read_parquet(local.display().to_string(), ParquetReadOptions::default())
+        .await?
+        .logical_plan()
+        .clone();
+    let write = table
+        .write(Vec::<RecordBatch>::new())
+        .with_input_plan(plan)
+        .with_writer_properties(dataset_properties());
+    let write = match landing {
+        Landing::Append => write.with_save_mode(SaveMode::Append),
+        Landing::ReplaceWhere(predicate) => write
+            .with_save_mode(SaveMode::Overwrite)
+            .with_replace_where(predicate),
+    };
+    write.await.map_err(|e| DatasetError::delta(&location, e))
 }

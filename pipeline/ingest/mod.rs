@@ -21,6 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::dataset::invocations::{MonthChange, MonthCommit, commit_month};
 use crate::dataset::ledger::{self, Ledger, LedgerEntry};
+use crate::dataset::migrate::is_old_layout;
 use crate::dataset::rejects::commit_rejects;
 use crate::dataset::retry::RetryPolicy;
 use crate::dataset::stage::{Staged, Stager};
@@ -176,6 +177,12 @@ pub async fn ingest(
         .iter()
         .filter(|g| options.shard.is_none_or(|s| s.holds(&g.uri())))
         .collect();
+    if is_old_layout(dataset).await? {
+        return Err(DatasetError::OldLayout {
+            root: dataset.root().to_string(),
+        }
+        .into());
+    }
     for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
         dataset.open_or_create(table).await?;
     }
@@ -244,7 +251,8 @@ pub async fn ingest(
         .filter(|(_, outcome)| outcome.is_ok())
         .filter_map(|(object, _)| ledger.get(&object.uri))
         .collect();
-    let mut months: BTreeMap<String, (Option<std::path::PathBuf>, Vec<String>)> = BTreeMap::new();
+    let mut months: BTreeMap<String, (BTreeMap<String, std::path::PathBuf>, Vec<String>)> =
+        BTreeMap::new();
     for entry in &replaced {
         for month in &entry.months {
             months
@@ -255,7 +263,7 @@ pub async fn ingest(
         }
     }
     for (month, staged_month) in &staged.months {
-        months.entry(month.clone()).or_default().0 = Some(staged_month.dir.clone());
+        months.entry(month.clone()).or_default().0 = staged_month.days.clone();
     }
     let mut report = IngestReport {
         objects_unchanged: unchanged,
@@ -269,10 +277,10 @@ pub async fn ingest(
         ..IngestReport::default()
     };
     let work_dir = work.path();
-    let commits = futures::stream::iter(months.iter().map(|(month, (dir, replaced))| {
+    let commits = futures::stream::iter(months.iter().map(|(month, (days, replaced))| {
         let change = MonthChange {
             month,
-            staged: dir.as_deref(),
+            days,
             replaced,
         };
         async move {
@@ -284,6 +292,8 @@ pub async fn ingest(
                 inserted = commit.inserted,
                 updated = commit.updated,
                 deleted = commit.deleted,
+                files_read = commit.files_read,
+                files_skipped = commit.files_skipped,
                 version = commit.version,
                 "committed"
             );

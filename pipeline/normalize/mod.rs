@@ -101,12 +101,23 @@ impl Invocation {
     pub fn month(&self) -> String {
         month_of(self.timestamp_ms)
     }
+
+    /// The UTC day of the event, `YYYY-MM-DD`: the unit a month is committed in.
+    pub fn day(&self) -> String {
+        day_of(self.timestamp_ms)
+    }
 }
 
 /// `YYYY-MM` of a UTC millisecond timestamp.
 pub fn month_of(timestamp_ms: i64) -> String {
     let time = DateTime::<Utc>::from_timestamp_millis(timestamp_ms).unwrap_or_default();
     format!("{:04}-{:02}", time.year(), time.month())
+}
+
+/// `YYYY-MM-DD` of a UTC millisecond timestamp.
+pub fn day_of(timestamp_ms: i64) -> String {
+    let time = DateTime::<Utc>::from_timestamp_millis(timestamp_ms).unwrap_or_default();
+    time.format("%Y-%m-%d").to_string()
 }
 
 /// Why a record cannot become an invocation.

@@ -98,14 +98,18 @@ rm -rf "$OUT/data"
 mkdir -p "$OUT/data"
 t0=$(now)
 /usr/bin/time -v -o "$OUT/ingest.time" \
-  "$BIN" ingest "$CORPUS" --data "$OUT/data" "${PROFILE_ARGS[@]}" >"$OUT/ingest.stdout" 2>"$OUT/ingest.stderr" || {
+  "$BIN" ingest "$CORPUS" --data "$OUT/data" "${PROFILE_ARGS[@]}" -v >"$OUT/ingest.stdout" 2>"$OUT/ingest.stderr" || {
   echo "throughput.sh: ingest failed; last lines of its stderr:" >&2
   tail -n 20 "$OUT/ingest.stderr" >&2
   exit 1
 }
 t1=$(now)
-tail -n 5 "$OUT/ingest.stderr" >&2 || true
+tail -n 2 "$OUT/ingest.stderr" >&2 || true
 INGEST_S=$(calc "$t1-$t0" 2)
+# Phase times from `-v` (the ingest_finished event), and the commit phase's share of the run.
+read -r PLAN_S DECODE_S COMMIT_S < <(sed -n 's/.*ingest_finished: finished plan_seconds=\([0-9.]*\) fetch_decode_seconds=\([0-9.]*\) commit_seconds=\([0-9.]*\).*/\1 \2 \3/p' "$OUT/ingest.stderr")
+[[ -n ${COMMIT_S:-} ]] || { echo "throughput.sh: no phase times in the ingest's -v output" >&2; exit 1; }
+COMMIT_SHARE=$(calc "100*$COMMIT_S/$INGEST_S" 0)
 RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/ingest.time")
 RECORDS=$("$BIN" sql --data "$OUT/data" --format csv "select count(*) from invocations" | tail -n 1 | tr -d '\r"')
 [[ $RECORDS =~ ^[0-9]+$ ]] || { echo "throughput.sh: unexpected count(*) output: $RECORDS" >&2; exit 1; }
@@ -178,6 +182,7 @@ bedrock-ledger throughput ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ))
   corpus            $CORPUS: $N_FILES objects, $(calc "$TOTAL_BYTES/1e6") MB JSON, $(calc "$STORED_BYTES/1e6") MB stored
   ingest            ${INGEST_S} s wall, ${INGEST_MBS} MB/s, ${RECS_S} records/s ($RECORDS records; generator: $EXPECTED unique requests), peak RSS $(calc "$RSS_KB/1024" 0) MiB
   gunzip (2 procs)  ${GUNZIP_S} s, ${GUNZIP_MBS} MB/s
+  phases            list+plan $(calc "$PLAN_S" 2) s, fetch+decode $(calc "$DECODE_S" 2) s, commit $(calc "$COMMIT_S" 2) s (${COMMIT_SHARE}% of the run; target < 15%)
   ingest / gunzip   ${RATIO} (target >= 0.7)
   DuckDB ${DUCKDB_VERSION}      ${DUCKDB_S} s over the native S3 objects ($(calc "$NATIVE_BYTES/1e6") MB), ${DUCKDB_MBS} MB/s
   oracle            $ORACLE

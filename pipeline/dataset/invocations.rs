@@ -1,18 +1,18 @@
 //! Committing a run's rows into one month of the `invocations` table.
 //!
-//! A month gains rows one UTC day at a time, each day through a Delta MERGE keyed on
-//! `request_id`: a request the month does not hold yet is inserted, and one it holds is replaced
+//! A month gains rows a span of UTC days at a time (a day, or consecutive days that hold few
+//! rows together), each span through a Delta MERGE keyed on `request_id`: a request the month does not hold yet is inserted, and one it holds is replaced
 //! only by a preferred copy. So each request is stored once, and which copy is kept does not
 //! depend on arrival order: native S3 delivery first (the complete record), then Firehose, the
 //! CloudWatch Logs API, export, CLI page; then the smallest source URI and line. The run's rows
-//! of a day are deduplicated the same way before the merge.
+//! of a span are deduplicated the same way before the merge.
 //!
 //! Copies of one request carry the same record timestamp (every delivery path carries the
 //! record verbatim; only a record without one falls back to its framing's time, which is
-//! seconds to minutes off). So a day's merge reads only the stored rows within
-//! [`COPY_SKEW_MS`] of that day: the target scan skips every other file by its `timestamp`
-//! statistics, memory is bounded by a day's rows, and a nightly increment costs the day's
-//! requests, not the month already stored.
+//! seconds to minutes off). So a span's merge reads only the stored rows within
+//! [`COPY_SKEW_MS`] of it: the target scan skips every other file by its `timestamp`
+//! statistics, memory is bounded by [`MERGE_ROWS`] (or one day's rows, if more), and a nightly
+//! increment costs the day's requests, not the month already stored.
 //!
 //! A merge records what it read: when another writer committed files that could hold rows of
 //! the same days (by partition and file statistics) since the snapshot it read, Delta refuses
@@ -39,15 +39,21 @@ use super::batch::conform;
 use super::read::register_snapshot;
 use super::retry::{RetryPolicy, retry_conflicts};
 use super::schema::{INVOCATION_BASE_SCHEMA, MONTH, PRICE_BOOK};
+use super::stage::StagedDay;
 use super::tables::invocations_table_schema;
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
 use crate::pricing::PriceBookInUse;
 use crate::pricing::batch::price_batch;
 
-/// How far apart in time two copies of one request may be: a day's merge matches stored rows
-/// this much before and after the day.
+/// How far apart in time two copies of one request may be: a span's merge matches stored rows
+/// this much before and after the span.
 pub const COPY_SKEW_MS: i64 = 86_400_000;
+
+/// Rows one merge takes: consecutive days are merged together up to this many (a day with more
+/// is merged alone). A backfill of sparse days takes few commits; a merge's sort and join stay
+/// within memory.
+pub const MERGE_ROWS: u64 = 400_000;
 
 /// What the commits of a month did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,9 +90,8 @@ impl MonthCommit {
 #[derive(Clone, Copy, Debug)]
 pub struct MonthChange<'a> {
     pub month: &'a str,
-    /// Directory of the run's staged Parquet files (base columns) of each UTC day, by
-    /// `YYYY-MM-DD`.
-    pub days: &'a BTreeMap<String, PathBuf>,
+    /// The run's staged Parquet files (base columns) of each UTC day, by `YYYY-MM-DD`.
+    pub days: &'a BTreeMap<String, StagedDay>,
     /// Sources whose rows in the month are replaced (objects that changed since last read).
     pub replaced: &'a [String],
 }
@@ -173,9 +178,14 @@ pub async fn commit_month(
         })
         .await?,
     );
-    for (day, staged) in change.days {
-        let span = DaySpan::of(day)?;
-        let priced = prepare_rows(day, staged, prices, work_dir).await?;
+    for days in spans(change.days, MERGE_ROWS) {
+        let (first, last) = (days[0].0, days[days.len() - 1].0);
+        let span = DaySpan::of(first)?.through(DaySpan::of(last)?);
+        let dirs: Vec<&Path> = days
+            .iter()
+            .map(|(_, staged)| staged.dir.as_path())
+            .collect();
+        let priced = prepare_rows(first, &dirs, prices, work_dir).await?;
         commit.absorb(
             retry_conflicts(&location, policy, || async {
                 let table = dataset.open(Table::Invocations, None).await?;
@@ -247,7 +257,24 @@ async fn priced_with_another_book(
     Ok(count_rows(&ctx, &sql).await? > 0)
 }
 
-/// The UTC day `[start, end)` a merge commits, in milliseconds since the epoch.
+/// Consecutive days grouped so that each group holds at most `budget` rows, or one day.
+fn spans(days: &BTreeMap<String, StagedDay>, budget: u64) -> Vec<Vec<(&String, &StagedDay)>> {
+    let mut spans: Vec<Vec<(&String, &StagedDay)>> = Vec::new();
+    let mut rows = 0;
+    for day in days {
+        match spans.last_mut() {
+            Some(span) if rows + day.1.rows <= budget => span.push(day),
+            _ => {
+                spans.push(vec![day]);
+                rows = 0;
+            }
+        }
+        rows += day.1.rows;
+    }
+    spans
+}
+
+/// The UTC days `[start, end)` a merge commits, in milliseconds since the epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct DaySpan {
     start_ms: i64,
@@ -269,6 +296,14 @@ impl DaySpan {
         })
     }
 
+    /// From the start of `self` to the end of `last`.
+    fn through(self, last: DaySpan) -> DaySpan {
+        DaySpan {
+            start_ms: self.start_ms,
+            end_ms: last.end_ms,
+        }
+    }
+
     /// The merge condition: the same request, stored in `month` within [`COPY_SKEW_MS`] of the
     /// day. Its target-only terms are what the merge's scan prunes files with, and what its
     /// commit declares it read.
@@ -287,21 +322,26 @@ impl DaySpan {
     }
 }
 
-/// Deduplicates the staged rows of a day and prices them into one local Parquet file in the
-/// table's schema.
+/// Deduplicates the rows staged in `dirs` (a span of days starting on `first_day`) and prices
+/// them into one local Parquet file in the table's schema.
 async fn prepare_rows(
-    day: &str,
-    staged: &Path,
+    first_day: &str,
+    dirs: &[&Path],
     prices: &PriceBookInUse,
     work_dir: &Path,
 ) -> Result<PathBuf, DatasetError> {
     let ctx = session()?;
-    let options = ParquetReadOptions::default().schema(&INVOCATION_BASE_SCHEMA);
-    ctx.register_parquet("staged", staged.display().to_string(), options)
-        .await?;
-    let sql = deduplicated("SELECT * FROM staged");
-    let path = work_dir.join(format!("priced-{day}.parquet"));
-    write_priced(&ctx, &sql, &day[..7], prices, &path, staging_properties()).await?;
+    let mut selects = Vec::with_capacity(dirs.len());
+    for (i, dir) in dirs.iter().enumerate() {
+        let options = ParquetReadOptions::default().schema(&INVOCATION_BASE_SCHEMA);
+        ctx.register_parquet(format!("staged_{i}"), dir.display().to_string(), options)
+            .await?;
+        selects.push(format!("SELECT * FROM staged_{i}"));
+    }
+    let sql = deduplicated(&selects.join(" UNION ALL "));
+    let path = work_dir.join(format!("priced-{first_day}.parquet"));
+    let month = &first_day[..7];
+    write_priced(&ctx, &sql, month, prices, &path, staging_properties()).await?;
     Ok(path)
 }
 
@@ -524,6 +564,40 @@ mod tests {
         )
         .await
         .unwrap()
+    }
+
+    #[test]
+    fn consecutive_days_are_merged_together_up_to_the_row_budget() {
+        /// Rows per day (days numbered from 01), the budget, the expected groups of days.
+        type Case<'a> = (&'a [u64], u64, &'a [&'a [&'a str]]);
+        let cases: &[Case] = &[
+            (
+                &[100, 100, 300, 50],
+                250,
+                &[&["01", "02"], &["03"], &["04"]],
+            ),
+            (&[10, 10, 10], 1_000, &[&["01", "02", "03"]]),
+            (&[500], 250, &[&["01"]]),
+            (&[], 250, &[]),
+        ];
+        for (rows, budget, expected) in cases {
+            let days: BTreeMap<String, StagedDay> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, rows)| {
+                    let staged = StagedDay {
+                        dir: PathBuf::new(),
+                        rows: *rows,
+                    };
+                    (format!("{:02}", i + 1), staged)
+                })
+                .collect();
+            let grouped: Vec<Vec<&str>> = spans(&days, *budget)
+                .iter()
+                .map(|span| span.iter().map(|(day, _)| day.as_str()).collect())
+                .collect();
+            assert_eq!(&grouped, expected, "{rows:?} within {budget}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

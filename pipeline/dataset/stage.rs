@@ -21,11 +21,20 @@ use crate::source::DateWindow;
 /// Rows held in memory before they are written to staging files.
 const FLUSH_ROWS: usize = 64 * 1024;
 
+/// What a run staged for one UTC day.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StagedDay {
+    /// Directory of the day's staged files.
+    pub dir: PathBuf,
+    /// Rows staged (before deduplication).
+    pub rows: u64,
+}
+
 /// What a run staged for one month.
 #[derive(Debug, Default)]
 pub struct StagedMonth {
-    /// Directory of each UTC day's staged files, by day (`YYYY-MM-DD`).
-    pub days: BTreeMap<String, PathBuf>,
+    /// Each UTC day's staged files, by day (`YYYY-MM-DD`).
+    pub days: BTreeMap<String, StagedDay>,
     /// Rows decoded (before deduplication).
     pub rows: u64,
     /// Objects that contributed rows.
@@ -110,7 +119,9 @@ impl Stager {
             let path = self.next_path(&dir)?;
             write_file(&path, batch, &INVOCATION_BASE_SCHEMA)?;
             let staged = self.staged.months.entry(month).or_default();
-            staged.days.insert(day, dir);
+            let staged_day = staged.days.entry(day).or_default();
+            staged_day.dir = dir;
+            staged_day.rows += rows.len() as u64;
             staged.rows += rows.len() as u64;
             staged
                 .sources

@@ -24,7 +24,7 @@ use crate::dataset::ledger::{self, Ledger, LedgerEntry};
 use crate::dataset::migrate::is_old_layout;
 use crate::dataset::rejects::commit_rejects;
 use crate::dataset::retry::RetryPolicy;
-use crate::dataset::stage::{Staged, Stager};
+use crate::dataset::stage::{Staged, StagedDay, Stager};
 use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::envelope::{ApiEvent, decode_api_events};
 use crate::decode::{DecodeOptions, Decoded, ObjectKind, ObjectSummary, decode_object};
@@ -251,8 +251,7 @@ pub async fn ingest(
         .filter(|(_, outcome)| outcome.is_ok())
         .filter_map(|(object, _)| ledger.get(&object.uri))
         .collect();
-    let mut months: BTreeMap<String, (BTreeMap<String, std::path::PathBuf>, Vec<String>)> =
-        BTreeMap::new();
+    let mut months: BTreeMap<String, (BTreeMap<String, StagedDay>, Vec<String>)> = BTreeMap::new();
     for entry in &replaced {
         for month in &entry.months {
             months

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use bedrock_ledger::decode::lines::{LineBlock, decode_block};
 use bedrock_ledger::decode::record::RawRecord;
-use bedrock_ledger::normalize::{ProfileMap, SourceFormat};
+use bedrock_ledger::normalize::ProfileMap;
+use bedrock_ledger::rows::SourceFormat;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// A record whose request body carries about `body_kb` KB of conversation text.

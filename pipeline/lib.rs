@@ -1,9 +1,12 @@
-//! bedrock-ledger: Amazon Bedrock model-invocation logs → a Parquet dataset of invocations →
+//! bedrock-ledger: Amazon Bedrock model-invocation logs → Delta Lake tables of invocations →
 //! SQL and reports.
 //!
-//! The data flows `source → decode → normalize → price → dataset → query`. [`decode`],
+//! The data flows `source → decode → normalize → price → dataset → query`. [`rows`] is the
+//! ground floor every stage shares (the row types and schemas); each stage imports it and the
+//! output of the stage before it, never a stage after it: decoding takes normalization as a
+//! [`decode::Normalize`], the dataset takes pricing as a [`rows::PriceRows`]. [`decode`],
 //! [`normalize`] and [`pricing`] are pure (bytes in, rows out); [`source`] and [`dataset`] do the
-//! I/O at the edges; [`ingest`] wires them together; [`query`] runs SQL over the dataset.
+//! I/O at the edges; [`ingest`] composes them; [`query`] and [`report`] read the dataset.
 
 pub mod attribution;
 pub mod dataset;
@@ -13,4 +16,5 @@ pub mod normalize;
 pub mod pricing;
 pub mod query;
 pub mod report;
+pub mod rows;
 pub mod source;

@@ -8,9 +8,8 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
 
-use super::schema::{INVOCATION_BASE_SCHEMA, REJECT_SCHEMA};
-use crate::decode::Reject;
-use crate::normalize::Invocation;
+use crate::rows::schema::{INVOCATION_BASE_SCHEMA, REJECT_SCHEMA};
+use crate::rows::{Invocation, Reject};
 
 fn strings<'a, T: 'a>(rows: &'a [T], get: impl Fn(&'a T) -> Option<&'a str>) -> ArrayRef {
     Arc::new(rows.iter().map(get).collect::<StringArray>())

@@ -38,13 +38,12 @@ use parquet::arrow::ArrowWriter;
 use super::batch::conform;
 use super::read::register_snapshot;
 use super::retry::{RetryPolicy, retry_conflicts};
-use super::schema::{INVOCATION_BASE_SCHEMA, MONTH, PRICE_BOOK};
 use super::stage::StagedDay;
 use super::tables::invocations_table_schema;
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
-use crate::pricing::PriceBookInUse;
-use crate::pricing::batch::price_batch;
+use crate::rows::PriceRows;
+use crate::rows::schema::{INVOCATION_BASE_SCHEMA, MONTH, PRICE_BOOK};
 
 /// How far apart in time two copies of one request may be: a span's merge matches stored rows
 /// this much before and after the span.
@@ -148,7 +147,7 @@ fn month_location(dataset: &Dataset, month: &str) -> String {
 pub async fn commit_month(
     dataset: &Dataset,
     change: MonthChange<'_>,
-    prices: &PriceBookInUse,
+    prices: &dyn PriceRows,
     work_dir: &Path,
     policy: RetryPolicy,
 ) -> Result<MonthCommit, DatasetError> {
@@ -167,7 +166,7 @@ pub async fn commit_month(
     commit.absorb(
         retry_conflicts(&location, policy, || async {
             let table = dataset.open(Table::Invocations, None).await?;
-            if priced_with_another_book(&table, month, &prices.sha256).await? {
+            if priced_with_another_book(&table, month, prices.sha256()).await? {
                 reprice_rows(table, month, prices, work_dir).await
             } else {
                 Ok(MonthCommit {
@@ -202,7 +201,7 @@ pub async fn commit_month(
 pub async fn reprice_month(
     dataset: &Dataset,
     month: &str,
-    prices: &PriceBookInUse,
+    prices: &dyn PriceRows,
     work_dir: &Path,
     policy: RetryPolicy,
 ) -> Result<MonthCommit, DatasetError> {
@@ -327,7 +326,7 @@ impl DaySpan {
 async fn prepare_rows(
     first_day: &str,
     dirs: &[&Path],
-    prices: &PriceBookInUse,
+    prices: &dyn PriceRows,
     work_dir: &Path,
 ) -> Result<PathBuf, DatasetError> {
     let ctx = session()?;
@@ -361,7 +360,7 @@ async fn write_priced(
     ctx: &SessionContext,
     sql: &str,
     month: &str,
-    prices: &PriceBookInUse,
+    prices: &dyn PriceRows,
     path: &Path,
     properties: parquet::file::properties::WriterProperties,
 ) -> Result<u64, DatasetError> {
@@ -372,10 +371,10 @@ async fn write_priced(
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let base = conform(&batch?, &INVOCATION_BASE_SCHEMA)?;
-        let priced = price_batch(&base, &prices.book)?;
+        let priced = prices.price(&base)?;
         let n = priced.num_rows();
         let mut columns = priced.columns().to_vec();
-        columns.push(constant(&prices.sha256, n));
+        columns.push(constant(prices.sha256(), n));
         columns.push(constant(month, n));
         let mut fields: Vec<arrow::datatypes::FieldRef> =
             priced.schema().fields().iter().cloned().collect();
@@ -469,7 +468,7 @@ async fn delete_replaced(
 async fn reprice_rows(
     table: DeltaTable,
     month: &str,
-    prices: &PriceBookInUse,
+    prices: &dyn PriceRows,
     work_dir: &Path,
 ) -> Result<MonthCommit, DatasetError> {
     let ctx = session()?;
@@ -497,9 +496,10 @@ async fn count_rows(ctx: &SessionContext, sql: &str) -> Result<u64, DatasetError
 mod tests {
     use super::*;
     use crate::dataset::stage::Stager;
-    use crate::decode::Decoded;
     use crate::decode::record::parse_record;
-    use crate::normalize::{Origin, ProfileMap, SourceFormat, normalize};
+    use crate::normalize::{ProfileMap, normalize};
+    use crate::rows::Decoded;
+    use crate::rows::{Origin, SourceFormat};
 
     /// One invocation per `(request_id, timestamp, format)`, from `source`.
     fn decoded(source: &str, rows: &[(&str, &str, SourceFormat)]) -> Decoded {
@@ -542,7 +542,7 @@ mod tests {
             days: &staged.days,
             replaced: &[],
         };
-        let prices = PriceBookInUse::built_in();
+        let prices = crate::pricing::PriceBookInUse::built_in();
         commit_month(
             dataset,
             change,

@@ -30,11 +30,11 @@ use parquet::file::metadata::{FooterTail, ParquetMetaDataReader};
 
 use super::batch::conform;
 use super::read::register_snapshot;
-use super::schema::{MONTH, PRICE_BOOK, REJECT_SCHEMA};
 use super::tables::invocations_table_schema;
 use super::write::{Landing, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
 use crate::dataset::ledger::LEDGER_SCHEMA;
+use crate::rows::schema::{MONTH, PRICE_BOOK, REJECT_SCHEMA};
 
 /// The release-0.1 ledger file, relative to the root. Its presence marks an unmigrated dataset.
 pub const OLD_LEDGER: &str = "ledger/objects.parquet";

@@ -21,7 +21,6 @@ pub mod migrate;
 pub mod read;
 pub mod rejects;
 pub mod retry;
-pub mod schema;
 pub mod stage;
 pub mod tables;
 pub mod write;

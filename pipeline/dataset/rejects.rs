@@ -11,9 +11,9 @@ use datafusion::prelude::ParquetReadOptions;
 
 use super::invocations::sql_list;
 use super::retry::{RetryPolicy, retry_conflicts};
-use super::schema::REJECT_SCHEMA;
 use super::write::dataset_properties;
 use super::{Dataset, DatasetError, Table, session};
+use crate::rows::schema::REJECT_SCHEMA;
 
 /// Columns that identify a reject; nullable ones compare equal when both are null.
 const KEY: &str = "t.source = s.source AND t.reason = s.reason AND t.excerpt = s.excerpt \

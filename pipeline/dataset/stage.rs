@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,11 +13,9 @@ use parquet::arrow::ArrowWriter;
 
 use super::DatasetError;
 use super::batch::{invocations_batch, rejects_batch};
-use super::schema::{INVOCATION_BASE_SCHEMA, MONTH, REJECT_SCHEMA};
 use super::write::staging_properties;
-use crate::decode::{Decoded, Reject};
-use crate::normalize::Invocation;
-use crate::source::DateWindow;
+use crate::rows::schema::{INVOCATION_BASE_SCHEMA, MONTH, REJECT_SCHEMA};
+use crate::rows::{Decoded, Invocation, Reject};
 
 /// Rows held in memory before they are written to staging files.
 const FLUSH_ROWS: usize = 64 * 1024;
@@ -60,14 +59,14 @@ pub struct Stager {
     invocations: Vec<Invocation>,
     rejects: Vec<Reject>,
     next_file: u64,
-    window: Option<DateWindow>,
+    window: Option<Range<i64>>,
     staged: Staged,
 }
 
 impl Stager {
     /// A stager writing under `dir`, which must not exist yet or be empty, keeping only the
-    /// records inside `window` (all records without one).
-    pub fn new(dir: PathBuf, window: Option<DateWindow>) -> Result<Self, DatasetError> {
+    /// records whose event time (ms since the epoch) is inside `window` (all without one).
+    pub fn new(dir: PathBuf, window: Option<Range<i64>>) -> Result<Self, DatasetError> {
         fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
         Ok(Stager {
             dir,
@@ -88,7 +87,7 @@ impl Stager {
             Some(window) => decoded
                 .invocations
                 .into_iter()
-                .filter(|i| window.contains_ms(i.timestamp_ms))
+                .filter(|i| window.contains(&i.timestamp_ms))
                 .collect(),
             None => decoded.invocations,
         };

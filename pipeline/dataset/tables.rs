@@ -11,10 +11,10 @@ use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::StreamExt;
 
-use super::schema::{
+use super::{Dataset, DatasetError, ledger};
+use crate::rows::schema::{
     INVOCATION_FILE_SCHEMA, INVOCATIONS, MONTH, PRICE_BOOK, REJECT_SCHEMA, REJECTS,
 };
-use super::{Dataset, DatasetError, ledger};
 
 /// One of the dataset's tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

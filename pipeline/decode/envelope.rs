@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::lenient::{LenientString, LenientU64};
 use super::message::{UnitContext, decode_log_message};
-use super::{Decoded, Reject, Unit, excerpt};
-use crate::normalize::{ProfileMap, SourceFormat};
+use super::{Normalize, Unit};
+use crate::rows::{Decoded, Reject, SourceFormat, excerpt};
 
 /// Log events below this many per rayon task are not worth splitting further.
 const MIN_EVENTS_PER_TASK: usize = 8;
@@ -53,7 +53,7 @@ pub fn decode_documents(
     bytes: &[u8],
     format: SourceFormat,
     source: &Arc<str>,
-    profiles: &ProfileMap,
+    normalizer: &dyn Normalize,
 ) -> DocumentUnits {
     let mut out = DocumentUnits::default();
     let mut events = Vec::new();
@@ -96,7 +96,7 @@ pub fn decode_documents(
                     .timestamp
                     .and_then(|t| t.0)
                     .and_then(|t| i64::try_from(t).ok()),
-                profiles,
+                normalizer,
             };
             let message = event
                 .message
@@ -118,7 +118,7 @@ pub struct ApiEvent {
 
 /// Decodes events read through the CloudWatch Logs API; each is its own source (line 1), so the
 /// copy of a request kept does not depend on how the events were paged.
-pub fn decode_api_events(events: &[ApiEvent], profiles: &ProfileMap) -> Decoded {
+pub fn decode_api_events(events: &[ApiEvent], normalizer: &dyn Normalize) -> Decoded {
     let format = SourceFormat::CloudWatchLogs;
     let units: Vec<Unit> = events
         .par_iter()
@@ -129,7 +129,7 @@ pub fn decode_api_events(events: &[ApiEvent], profiles: &ProfileMap) -> Decoded 
                 format,
                 line: 1,
                 framing_time_ms: Some(event.timestamp_ms),
-                profiles,
+                normalizer,
             };
             decode_log_message(event.message.as_bytes(), ctx)
         })
@@ -155,6 +155,7 @@ pub fn decode_api_events(events: &[ApiEvent], profiles: &ProfileMap) -> Decoded 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::ProfileMap;
 
     fn record(id: &str) -> String {
         format!(r#"{{\"requestId\":\"{id}\",\"timestamp\":\"2025-10-01T00:00:00Z\"}}"#)

@@ -12,8 +12,8 @@ use rayon::prelude::*;
 
 use super::message::{UnitContext, decode_log_message, decode_record, reject};
 use super::sniff::{EXPORT_TIME_LEN, export_line_time};
-use super::{Decoded, Reject, Unit, excerpt};
-use crate::normalize::{ProfileMap, SourceFormat};
+use super::{Normalize, Unit};
+use crate::rows::{Decoded, Reject, SourceFormat, excerpt};
 
 /// Decompressed bytes per block: large enough to keep both cores busy inside one object, small
 /// enough that memory stays a few blocks per worker.
@@ -119,7 +119,7 @@ pub fn decode_block(
     block: LineBlock<'_>,
     format: SourceFormat,
     source: &Arc<str>,
-    profiles: &ProfileMap,
+    normalizer: &dyn Normalize,
 ) -> Decoded {
     let mut spans = Vec::new();
     let mut start = 0;
@@ -143,7 +143,7 @@ pub fn decode_block(
                 format,
                 line: block.first_line + index as u64,
                 framing_time_ms: None,
-                profiles,
+                normalizer,
             };
             Some(decode_line(line, ctx))
         })
@@ -190,6 +190,7 @@ fn decode_line(line: &[u8], ctx: UnitContext<'_>) -> Unit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::ProfileMap;
 
     fn blocks_of(input: &[u8], head_len: usize) -> Vec<(String, u64, u64)> {
         let mut rest = &input[head_len..];

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::record::parse_record;
 use super::sniff::is_permission_text;
-use super::{Unit, excerpt};
-use crate::normalize::{Origin, ProfileMap, SourceFormat, normalize};
+use super::{Normalize, Unit};
+use crate::rows::{Origin, SourceFormat, excerpt};
 
 /// What the unit's framing knows about it.
 #[derive(Clone, Copy, Debug)]
@@ -15,7 +15,7 @@ pub struct UnitContext<'a> {
     pub format: SourceFormat,
     pub line: u64,
     pub framing_time_ms: Option<i64>,
-    pub profiles: &'a ProfileMap,
+    pub normalizer: &'a dyn Normalize,
 }
 
 /// Decodes a record given as JSON text, e.g. one line of a native object.
@@ -30,7 +30,7 @@ pub fn decode_record(json: &[u8], ctx: UnitContext<'_>) -> Unit {
         line: ctx.line,
         framing_time_ms: ctx.framing_time_ms,
     };
-    match normalize(raw, origin, ctx.profiles) {
+    match ctx.normalizer.normalize(raw, origin) {
         Ok(invocation) => Unit::Invocation(Box::new(invocation)),
         Err(error) => reject(error.to_string(), json),
     }
@@ -58,14 +58,15 @@ pub fn reject(reason: String, bytes: &[u8]) -> Unit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::ProfileMap;
 
-    fn ctx<'a>(source: &'a Arc<str>, profiles: &'a ProfileMap) -> UnitContext<'a> {
+    fn ctx<'a>(source: &'a Arc<str>, normalizer: &'a ProfileMap) -> UnitContext<'a> {
         UnitContext {
             source,
             format: SourceFormat::CloudWatchExport,
             line: 7,
             framing_time_ms: Some(1),
-            profiles,
+            normalizer,
         }
     }
 

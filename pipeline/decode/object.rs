@@ -12,13 +12,13 @@ use super::compression::{Compression, detect_compression};
 use super::envelope::{DocumentUnits, decode_documents};
 use super::lines::{BLOCK_BYTES, decode_block, for_each_block};
 use super::sniff::{Classification, NoiseKind, SNIFF_BYTES, classify};
-use super::{Decoded, Reject, Unit, excerpt};
-use crate::normalize::{ProfileMap, SourceFormat};
+use super::{Normalize, Unit};
+use crate::rows::{Decoded, Reject, SourceFormat, excerpt};
 
 /// What decoding needs besides the bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct DecodeOptions<'a> {
-    pub profiles: &'a ProfileMap,
+    pub normalizer: &'a dyn Normalize,
 }
 
 /// What an object turned out to be.
@@ -105,7 +105,7 @@ pub fn decode_object(
         }
         ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
             let result = for_each_block(head, &mut content, |block| {
-                emit_counted(decode_block(block, format, source, options.profiles))
+                emit_counted(decode_block(block, format, source, options.normalizer))
             });
             if let Err(broken) = result {
                 emit_counted(Decoded {
@@ -137,7 +137,7 @@ pub fn decode_object(
                 ));
             }
             let mut ordinals = Ordinals::default();
-            let units = decode_documents(&all, format, source, options.profiles);
+            let units = decode_documents(&all, format, source, options.normalizer);
             emit_counted(ordinals.number(units, source, format, None));
         }
     }
@@ -296,7 +296,7 @@ fn decode_gzip_members(
             .map(|(offset, doc)| {
                 (
                     *offset,
-                    decode_documents(doc, format, source, options.profiles),
+                    decode_documents(doc, format, source, options.normalizer),
                 )
             })
             .collect();
@@ -337,6 +337,7 @@ fn decode_gzip_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::ProfileMap;
     use flate2::{Compression as Level, write::GzEncoder};
     use std::io::Write;
 
@@ -359,7 +360,7 @@ mod tests {
             name,
             &open,
             DecodeOptions {
-                profiles: &profiles,
+                normalizer: &profiles,
             },
             &mut |d| {
                 ids.extend(

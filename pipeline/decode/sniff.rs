@@ -7,7 +7,7 @@
 
 use memchr::memchr2;
 
-use crate::normalize::SourceFormat;
+use crate::rows::SourceFormat;
 
 /// How many decompressed bytes are enough to classify any object: the first record line of a
 /// native object is at most a few hundred KB, since Bedrock offloads bodies over ~100 KB.

@@ -27,10 +27,11 @@ use crate::dataset::retry::RetryPolicy;
 use crate::dataset::stage::{Staged, StagedDay, Stager};
 use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::envelope::{ApiEvent, decode_api_events};
-use crate::decode::{DecodeOptions, Decoded, ObjectKind, ObjectSummary, decode_object};
+use crate::decode::{DecodeOptions, ObjectKind, ObjectSummary, decode_object};
 use crate::normalize::ProfileMap;
-use crate::normalize::SourceFormat;
 use crate::pricing::PriceBookInUse;
+use crate::rows::Decoded;
+use crate::rows::SourceFormat;
 use crate::source::cloudwatch::{CloudWatchError, LogGroupTarget, filter_events};
 use crate::source::{Body, DateWindow, Location, SourceObject, Sources};
 use shard::Shard;
@@ -215,7 +216,8 @@ pub async fn ingest(
         .map_err(|e| DatasetError::io(&std::env::temp_dir(), e))?;
     // Shared with the fetcher task, which outlives no borrow.
     let listed = Arc::new(todo);
-    let mut stager = Stager::new(work.path().join("staged"), options.window)?;
+    let window = options.window.map(|w| w.ms_range());
+    let mut stager = Stager::new(work.path().join("staged"), window)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut failed = Vec::new();
     let mut group_entries = Vec::new();
@@ -374,20 +376,12 @@ async fn stage_log_group(
 ) -> Result<LedgerEntry, LogGroupError> {
     let uri = target.uri();
     let watermark = ledger.get(&uri).and_then(|e| e.version.parse::<i64>().ok());
-    let day_ms = |day: chrono::NaiveDate| {
-        day.and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            .timestamp_millis()
-    };
     let start_ms = match (options.window, watermark) {
-        (Some(window), _) => day_ms(window.since),
+        (Some(window), _) => window.ms_range().start,
         (None, Some(watermark)) => watermark - LOG_GROUP_OVERLAP_MS,
         (None, None) => 0,
     };
-    let end_ms = options
-        .window
-        .map_or(now_ms, |w| day_ms(w.until) + 86_400_000);
+    let end_ms = options.window.map_or(now_ms, |w| w.ms_range().end);
     let client = options
         .sources
         .cloudwatch
@@ -546,7 +540,7 @@ fn decode_all(
     ));
     let (sender, receiver) = sync_channel::<Decoded>(CHANNEL_SLICES);
     let decode_options = DecodeOptions {
-        profiles: options.profiles,
+        normalizer: options.profiles,
     };
 
     let (outcomes, staged) = std::thread::scope(|scope| {

@@ -3,54 +3,7 @@
 //! Machine sessions are not people, so an assumed role collapses to its role ARN; IAM Identity
 //! Center (SSO) roles are the exception, because their session name *is* the person. Pure.
 
-use std::fmt;
-
-/// What kind of principal made the call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PrincipalType {
-    User,
-    /// A long-term Bedrock API key: an IAM user named `BedrockAPIKey-*`.
-    ApiKey,
-    Role,
-    /// An IAM Identity Center session (`AWSReservedSSO_*` role).
-    SsoUser,
-    FederatedUser,
-    Root,
-    Unknown,
-}
-
-impl PrincipalType {
-    /// The name stored in the `principal_type` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PrincipalType::User => "user",
-            PrincipalType::ApiKey => "api_key",
-            PrincipalType::Role => "role",
-            PrincipalType::SsoUser => "sso_user",
-            PrincipalType::FederatedUser => "federated_user",
-            PrincipalType::Root => "root",
-            PrincipalType::Unknown => "unknown",
-        }
-    }
-}
-
-impl fmt::Display for PrincipalType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The normalized caller of one request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    /// The ARN usage is charged to (see the module docs); `None` when the record names no caller.
-    pub identity: Option<String>,
-    pub principal_type: PrincipalType,
-    /// User, role or federated-user name; for SSO the person (the session name); `root` for root.
-    pub principal_name: Option<String>,
-    /// The session name of an assumed role.
-    pub session_name: Option<String>,
-}
+use crate::rows::{Principal, PrincipalType};
 
 const API_KEY_USER_PREFIX: &str = "BedrockAPIKey-";
 const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";

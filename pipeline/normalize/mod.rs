@@ -7,117 +7,17 @@
 pub mod identity;
 pub mod model;
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Datelike, Utc};
+use chrono::DateTime;
 
 use crate::decode::record::RawRecord;
-pub use identity::{Principal, PrincipalType, resolve_principal};
-pub use model::{InferenceScope, ProfileEntry, ProfileMap, ResolvedModel, resolve_model};
+use crate::rows::{InferenceScope, Invocation, Origin, TokenCounts};
+pub use identity::resolve_principal;
+pub use model::{ProfileEntry, ProfileMap, ResolvedModel, resolve_model};
 
-/// The delivery shape an object was decoded as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceFormat {
-    /// Native delivery to S3: (gzip) JSON lines.
-    S3Native,
-    /// A CloudWatch Logs export task: `<timestamp> <record>` lines.
-    CloudWatchExport,
-    /// A CloudWatch Logs subscription delivered by Firehose: concatenated envelopes.
-    Firehose,
-    /// A saved `aws logs filter-log-events` / `get-log-events` page.
-    LogsCliPage,
-    /// Read from CloudWatch Logs through its API (`cwlogs://`).
-    CloudWatchLogs,
-}
-
-impl SourceFormat {
-    /// The name stored in the `source_format` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceFormat::S3Native => "s3_native",
-            SourceFormat::CloudWatchExport => "cloudwatch_export",
-            SourceFormat::Firehose => "firehose",
-            SourceFormat::LogsCliPage => "logs_cli_page",
-            SourceFormat::CloudWatchLogs => "cloudwatch_logs",
-        }
+impl crate::decode::Normalize for ProfileMap {
+    fn normalize(&self, raw: RawRecord<'_>, origin: Origin) -> Result<Invocation, String> {
+        normalize(raw, origin, self).map_err(|error| error.to_string())
     }
-}
-
-/// Where a record was read from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    /// URI of the object (`file:///...`, later `s3://...`).
-    pub source: Arc<str>,
-    pub format: SourceFormat,
-    /// 1-based line number, or ordinal of the event in envelope/page objects.
-    pub line: u64,
-    /// When the framing carries its own event time (export line prefix, log event timestamp),
-    /// in milliseconds since the epoch; used only if the record has none.
-    pub framing_time_ms: Option<i64>,
-}
-
-/// Token counters of one request. Absent counters are 0.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TokenCounts {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
-    /// The part of `cache_write_tokens` written with a 1-hour lifetime.
-    pub cache_write_1h_tokens: u64,
-}
-
-/// One normalized model invocation: a row of the `invocations` table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invocation {
-    pub request_id: String,
-    /// Event time in milliseconds since the Unix epoch, UTC.
-    pub timestamp_ms: i64,
-    pub account_id: Option<String>,
-    pub region: Option<String>,
-    pub inference_region: Option<String>,
-    pub operation: Option<String>,
-    pub model_id: Option<String>,
-    pub model: Option<String>,
-    pub inference_scope: Option<InferenceScope>,
-    pub identity_arn: Option<String>,
-    pub principal: Principal,
-    pub tokens: TokenCounts,
-    /// Whether the record carried any token counter at all (absent is not the same as 0).
-    pub usage_reported: bool,
-    pub latency_ms: Option<u64>,
-    pub first_byte_latency_ms: Option<u64>,
-    pub error_code: Option<String>,
-    pub stop_reason: Option<String>,
-    /// The service tier the record shows (see [`service_tier`]).
-    pub service_tier: &'static str,
-    /// `requestMetadata` as a compact JSON object with sorted keys.
-    pub request_metadata: Option<String>,
-    pub origin: Origin,
-}
-
-impl Invocation {
-    /// The UTC month of the event, `YYYY-MM`: the partition the row belongs to.
-    pub fn month(&self) -> String {
-        month_of(self.timestamp_ms)
-    }
-
-    /// The UTC day of the event, `YYYY-MM-DD`: the unit a month is committed in.
-    pub fn day(&self) -> String {
-        day_of(self.timestamp_ms)
-    }
-}
-
-/// `YYYY-MM` of a UTC millisecond timestamp.
-pub fn month_of(timestamp_ms: i64) -> String {
-    let time = DateTime::<Utc>::from_timestamp_millis(timestamp_ms).unwrap_or_default();
-    format!("{:04}-{:02}", time.year(), time.month())
-}
-
-/// `YYYY-MM-DD` of a UTC millisecond timestamp.
-pub fn day_of(timestamp_ms: i64) -> String {
-    let time = DateTime::<Utc>::from_timestamp_millis(timestamp_ms).unwrap_or_default();
-    time.format("%Y-%m-%d").to_string()
 }
 
 /// Why a record cannot become an invocation.
@@ -268,6 +168,8 @@ fn metadata_json(
 mod tests {
     use super::*;
     use crate::decode::record::parse_record;
+    use crate::rows::SourceFormat;
+    use std::sync::Arc;
 
     fn origin() -> Origin {
         Origin {

@@ -4,48 +4,8 @@
 //! Pure string work. Application inference profiles say nothing about their model, so they are
 //! resolved through a [`ProfileMap`] the caller loads from `--profiles`; this module never does I/O.
 
+use crate::rows::InferenceScope;
 use std::collections::HashMap;
-use std::fmt;
-
-/// How a request reached its model, derived from the shape of `modelId`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InferenceScope {
-    /// A base model id or foundation-model ARN, served in the calling region.
-    InRegion,
-    /// A geographic cross-region profile (`us.`, `eu.`, `apac.`, ...).
-    Geo,
-    /// The `global.` cross-region profile.
-    Global,
-    /// An application inference profile ARN whose mapping is unknown.
-    Application,
-    /// Provisioned throughput (`provisioned-model/`).
-    Provisioned,
-    /// A prompt router (`default-prompt-router/` or `prompt-router/`).
-    PromptRouter,
-    /// A custom or imported model (`custom-model-deployment/`, `custom-model/`, `imported-model/`).
-    Custom,
-}
-
-impl InferenceScope {
-    /// The name stored in the `inference_scope` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InferenceScope::InRegion => "in_region",
-            InferenceScope::Geo => "geo",
-            InferenceScope::Global => "global",
-            InferenceScope::Application => "application",
-            InferenceScope::Provisioned => "provisioned",
-            InferenceScope::PromptRouter => "prompt_router",
-            InferenceScope::Custom => "custom",
-        }
-    }
-}
-
-impl fmt::Display for InferenceScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The normalized model of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]

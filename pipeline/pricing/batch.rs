@@ -1,5 +1,5 @@
 //! Pricing a batch of decoded invocations: the base columns in, the same columns plus the cost
-//! columns out (see [`crate::dataset::schema::priced_fields`]).
+//! columns out (see [`crate::rows::schema::priced_fields`]).
 
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use chrono::DateTime;
 
 use super::book::{PriceBook, STANDARD_TIER};
 use super::cost::{COST_SCALE, PricedRequest, Pricing, price};
-use crate::dataset::schema::INVOCATION_FILE_SCHEMA;
-use crate::normalize::TokenCounts;
+use crate::rows::TokenCounts;
+use crate::rows::schema::INVOCATION_FILE_SCHEMA;
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, ArrowError> {
     batch

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::book::{PriceBook, PriceRow, Rates};
-use crate::normalize::TokenCounts;
+use crate::rows::TokenCounts;
 
 /// Decimal places of stored costs: `tokens × rate` has exactly this many.
 pub const COST_SCALE: i8 = 12;

@@ -18,6 +18,8 @@ pub use cost::{
     round_to_micros,
 };
 
+use arrow::array::RecordBatch;
+use arrow::error::ArrowError;
 use sha2::{Digest, Sha256};
 
 /// The price book shipped with the binary (see `pipeline/pricing/prices.csv` for dates and sources).
@@ -50,6 +52,16 @@ impl PriceBookInUse {
     }
 }
 
+impl crate::rows::PriceRows for PriceBookInUse {
+    fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    fn price(&self, base: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+        batch::price_batch(base, &self.book)
+    }
+}
+
 /// SHA-256 of `bytes` as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -62,7 +74,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    use crate::normalize::TokenCounts;
+    use crate::rows::TokenCounts;
 
     /// Parses "12.345678901234" into 10⁻¹² units.
     fn usd(text: &str) -> i128 {

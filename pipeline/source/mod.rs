@@ -41,11 +41,15 @@ pub struct DateWindow {
 }
 
 impl DateWindow {
-    /// Whether an event at `timestamp_ms` falls in the window.
-    pub fn contains_ms(&self, timestamp_ms: i64) -> bool {
-        chrono::DateTime::from_timestamp_millis(timestamp_ms)
-            .map(|t| t.date_naive())
-            .is_some_and(|day| self.since <= day && day <= self.until)
+    /// The window as event times `[start, end)` in milliseconds since the epoch.
+    pub fn ms_range(&self) -> std::ops::Range<i64> {
+        let midnight = |day: chrono::NaiveDate| {
+            day.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc()
+                .timestamp_millis()
+        };
+        midnight(self.since)..midnight(self.until) + 86_400_000
     }
 }
 
@@ -93,6 +97,38 @@ impl Sources {
                     .map_err(io::Error::other)?;
                 Ok(Body::Bytes(bytes))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_covers_its_first_day_through_the_end_of_its_last() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let cases = [
+            // since, until, first ms inside, first ms after
+            (
+                "2026-10-01",
+                "2026-10-01",
+                1_790_812_800_000,
+                1_790_899_200_000,
+            ),
+            (
+                "2026-10-31",
+                "2026-11-01",
+                1_793_404_800_000,
+                1_793_577_600_000,
+            ),
+        ];
+        for (since, until, start, end) in cases {
+            let window = DateWindow {
+                since: day(since),
+                until: day(until),
+            };
+            assert_eq!(window.ms_range(), start..end, "{since}..={until}");
         }
     }
 }

@@ -14,10 +14,16 @@
 //! statistics, memory is bounded by [`MERGE_ROWS`] (or one day's rows, if more), and a nightly
 //! increment costs the day's requests, not the month already stored.
 //!
-//! A merge records what it read: when another writer committed files that could hold rows of
-//! the same days (by partition and file statistics) since the snapshot it read, Delta refuses
-//! the commit and the loser recomputes its merge from the new snapshot ([`super::retry`]).
-//! Writers of different months or days never wait for each other.
+//! Most spans hold only requests the month has never seen (a night's new requests). A cheap
+//! check reads just the request ids of the span's stored files; when none of the span's
+//! requests is there, its rows are written as new files and committed as a MERGE that matched
+//! nothing, declaring the same read predicate. Only a span that meets stored copies runs the
+//! real MERGE, which holds the span's stored files in memory while it decides which to rewrite.
+//!
+//! Either commit records what it read: when another writer committed files that could hold rows
+//! of the same days (by partition and file statistics) since the snapshot it read, Delta refuses
+//! the commit and the loser recomputes it from the new snapshot ([`super::retry`]), finding the
+//! winner's rows. Writers of different months or far-apart days never wait for each other.
 //!
 //! Every row records the SHA-256 of the price book that priced it (`price_book_sha256`). A month
 //! that holds rows priced with another book than the run's is repriced whole first, in one
@@ -32,6 +38,10 @@ use arrow::datatypes::SchemaRef;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
+use deltalake::kernel::Action;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::protocol::{DeltaOperation, MergePredicate};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 
@@ -188,7 +198,7 @@ pub async fn commit_month(
         commit.absorb(
             retry_conflicts(&location, policy, || async {
                 let table = dataset.open(Table::Invocations, None).await?;
-                merge_day(table, month, span, &priced).await
+                commit_span(table, month, span, &priced).await
             })
             .await?,
         );
@@ -303,8 +313,26 @@ impl DaySpan {
         }
     }
 
+    /// SQL selecting the stored rows of `month` within [`COPY_SKEW_MS`] of the span, its
+    /// columns prefixed with `alias` (`t.` or nothing), in the form delta-rs records a MERGE's
+    /// read predicate.
+    fn stored_rows_sql(self, month: &str, alias: &str) -> String {
+        let time = |ms: i64| {
+            let at = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+            format!(
+                "arrow_cast('{}', 'Timestamp(Microsecond, Some(\"UTC\"))')",
+                at.format("%Y-%m-%dT%H:%M:%S%.6f")
+            )
+        };
+        format!(
+            "{alias}{MONTH} = '{month}' AND {alias}timestamp >= {} AND {alias}timestamp < {}",
+            time(self.start_ms - COPY_SKEW_MS),
+            time(self.end_ms + COPY_SKEW_MS)
+        )
+    }
+
     /// The merge condition: the same request, stored in `month` within [`COPY_SKEW_MS`] of the
-    /// day. Its target-only terms are what the merge's scan prunes files with, and what its
+    /// span. Its target-only terms are what the merge's scan prunes files with, and what its
     /// commit declares it read.
     fn merge_condition(self, month: &str) -> Expr {
         let micros = |ms: i64| {
@@ -394,7 +422,99 @@ fn constant(value: &str, rows: usize) -> ArrayRef {
     )))
 }
 
-async fn merge_day(
+/// Commits the priced rows of a span: as plain inserts when the month holds none of their
+/// requests within the span's margin, else through a MERGE.
+async fn commit_span(
+    table: DeltaTable,
+    month: &str,
+    span: DaySpan,
+    priced: &Path,
+) -> Result<MonthCommit, DatasetError> {
+    if holds_any_request(&table, month, span, priced).await? {
+        merge_span(table, month, span, priced).await
+    } else {
+        insert_span(table, month, span, priced).await
+    }
+}
+
+/// Whether the month holds, within the span's margin, any request of `priced`. Reads only the
+/// request ids of the files the span's statistics do not rule out.
+async fn holds_any_request(
+    table: &DeltaTable,
+    month: &str,
+    span: DaySpan,
+    priced: &Path,
+) -> Result<bool, DatasetError> {
+    let ctx = session()?;
+    register_snapshot(&ctx, table, "target").await?;
+    ctx.register_parquet(
+        "incoming",
+        priced.display().to_string(),
+        ParquetReadOptions::default(),
+    )
+    .await?;
+    let sql = format!(
+        "SELECT 1 FROM target t JOIN incoming s ON t.request_id = s.request_id WHERE {} LIMIT 1",
+        span.stored_rows_sql(month, "t.")
+    );
+    Ok(count_rows(&ctx, &sql).await? > 0)
+}
+
+/// Adds the priced rows as new files, in a commit that declares it read the span: Delta then
+/// refuses it if another writer added rows to the span meanwhile (they could be the same
+/// requests), exactly as it would refuse the MERGE this stands for. Nothing of the month is read
+/// or rewritten, so memory holds one file being written.
+async fn insert_span(
+    table: DeltaTable,
+    month: &str,
+    span: DaySpan,
+    priced: &Path,
+) -> Result<MonthCommit, DatasetError> {
+    let location = table.table_url().to_string();
+    let delta = |e| DatasetError::delta(&location, e);
+    let mut writer = RecordBatchWriter::for_table(&table)
+        .map_err(delta)?
+        .with_writer_properties(dataset_properties());
+    let schema = writer.arrow_schema();
+    let ctx = session()?;
+    let mut rows = ctx
+        .read_parquet(priced.display().to_string(), ParquetReadOptions::default())
+        .await?
+        .execute_stream()
+        .await?;
+    let mut inserted = 0u64;
+    while let Some(batch) = rows.next().await {
+        let batch = conform(&batch?, &schema)?;
+        inserted += batch.num_rows() as u64;
+        writer.write(batch).await.map_err(delta)?;
+    }
+    let adds = writer.flush().await.map_err(delta)?;
+    let operation = DeltaOperation::Merge {
+        predicate: Some(span.stored_rows_sql(month, "")),
+        merge_predicate: Some(
+            span.stored_rows_sql(month, "t.") + " AND t.request_id = s.request_id",
+        ),
+        matched_predicates: Vec::new(),
+        not_matched_predicates: vec![MergePredicate {
+            action_type: "insert".to_owned(),
+            predicate: None,
+        }],
+        not_matched_by_source_predicates: Vec::new(),
+    };
+    let snapshot = table.snapshot().map_err(delta)?;
+    let committed = CommitBuilder::default()
+        .with_actions(adds.into_iter().map(Action::Add).collect())
+        .build(Some(snapshot), table.log_store(), operation)
+        .await
+        .map_err(delta)?;
+    Ok(MonthCommit {
+        inserted,
+        version: committed.version(),
+        ..MonthCommit::default()
+    })
+}
+
+async fn merge_span(
     table: DeltaTable,
     month: &str,
     span: DaySpan,
@@ -598,6 +718,97 @@ mod tests {
                 .collect();
             assert_eq!(&grouped, expected, "{rows:?} within {budget}");
         }
+    }
+
+    /// Stages and prices `decoded` (one day) and returns the priced file.
+    async fn priced_day(decoded: Decoded, work: &Path) -> PathBuf {
+        let mut stager = Stager::new(work.join("staged"), None).unwrap();
+        stager.add(decoded).unwrap();
+        let staged = stager.finish().unwrap();
+        let (day, staged) = staged
+            .months
+            .values()
+            .next()
+            .unwrap()
+            .days
+            .iter()
+            .next()
+            .unwrap();
+        let prices = crate::pricing::PriceBookInUse::built_in();
+        prepare_rows(day, &[staged.dir.as_path()], &prices, work)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_writers_inserting_the_same_request_from_one_snapshot_cannot_both_commit() {
+        use SourceFormat::{CloudWatchExport, S3Native};
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(&dir.path().join("data")).unwrap();
+        dataset.open_or_create(Table::Invocations).await.unwrap();
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        let time = "2026-10-05T10:00:00Z";
+        let native = priced_day(
+            decoded("file:///a", &[("r1", time, S3Native)]),
+            first.path(),
+        )
+        .await;
+        let export = priced_day(
+            decoded("file:///b", &[("r1", time, CloudWatchExport)]),
+            second.path(),
+        )
+        .await;
+        let span = DaySpan::of("2026-10-05").unwrap();
+        // Both read the empty month, so both would insert.
+        let one = dataset.open(Table::Invocations, None).await.unwrap();
+        let other = dataset.open(Table::Invocations, None).await.unwrap();
+        assert!(
+            !holds_any_request(&one, "2026-10", span, &native)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !holds_any_request(&other, "2026-10", span, &export)
+                .await
+                .unwrap()
+        );
+        insert_span(one, "2026-10", span, &native).await.unwrap();
+        let lost = insert_span(other, "2026-10", span, &export)
+            .await
+            .unwrap_err();
+        assert!(super::super::retry::is_conflict(&lost), "{lost}");
+        // Redone from a fresh snapshot, the loser finds the request and merges instead.
+        let fresh = dataset.open(Table::Invocations, None).await.unwrap();
+        let redone = commit_span(fresh, "2026-10", span, &export).await.unwrap();
+        assert_eq!((redone.inserted, redone.updated), (0, 0));
+        assert_eq!(stored(&dataset).await, ["r1 s3_native file:///a"]);
+    }
+
+    /// A far-away day does not conflict: writers of different days do not wait for each other.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn inserts_into_days_far_apart_both_commit() {
+        use SourceFormat::S3Native;
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(&dir.path().join("data")).unwrap();
+        dataset.open_or_create(Table::Invocations).await.unwrap();
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        let early = decoded("file:///a", &[("r1", "2026-10-02T10:00:00Z", S3Native)]);
+        let late = decoded("file:///b", &[("r2", "2026-10-20T10:00:00Z", S3Native)]);
+        let early = priced_day(early, first.path()).await;
+        let late = priced_day(late, second.path()).await;
+        let one = dataset.open(Table::Invocations, None).await.unwrap();
+        let other = dataset.open(Table::Invocations, None).await.unwrap();
+        let early_span = DaySpan::of("2026-10-02").unwrap();
+        insert_span(one, "2026-10", early_span, &early)
+            .await
+            .unwrap();
+        let late_span = DaySpan::of("2026-10-20").unwrap();
+        insert_span(other, "2026-10", late_span, &late)
+            .await
+            .unwrap();
+        assert_eq!(stored(&dataset).await.len(), 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

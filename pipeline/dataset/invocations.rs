@@ -151,9 +151,9 @@ fn month_location(dataset: &Dataset, month: &str) -> String {
 
 /// Applies `change` to its month with the run's price book, retrying each commit on conflicts:
 /// the replaced sources' rows are deleted, the month is repriced if another book priced it,
-/// then each day is merged. Each commit is complete on its own, so a run stopped between them
-/// leaves a table that its rerun completes. `work_dir` is private to the run (the priced rows
-/// are written there first).
+/// then each span of days is committed. Each commit is complete on its own, so a run stopped
+/// between them leaves a table that its rerun completes. `work_dir` is private to the run
+/// (the priced rows are written there first).
 pub async fn commit_month(
     dataset: &Dataset,
     change: MonthChange<'_>,

@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Reuse one target directory across runs and clones: a clean DataFusion + AWS SDK build is slow.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bedrock-ledger-target}"
+# The same target directory as `cargo run` (the README's first command) unless the caller
+# chose one: .ci/run keeps one across clones, since a clean DataFusion + AWS SDK build is slow.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n== %s\n' "$*" >&2; }

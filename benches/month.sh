@@ -29,18 +29,8 @@ fi
 STATS=$CORPUS.stats.json
 [[ -f $STATS ]] || { echo "month.sh: no $STATS beside the corpus" >&2; exit 2; }
 
-if [[ ! -x /usr/bin/time ]]; then
-  say "installing GNU time"
-  apt-get update -qq && apt-get install -y -qq time >/dev/null
-fi
-if [[ -n ${BEDROCK_LEDGER_BIN:-} ]]; then
-  BIN=$BEDROCK_LEDGER_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bedrock-ledger-target}
-  say "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  cargo build --release
-  BIN=$CARGO_TARGET_DIR/release/bedrock-ledger
-fi
+# shellcheck source=benches/tools.sh
+source benches/tools.sh
 
 # One ingest of BUCKET into DATA; appends a line "label requests seconds rss_mib list decode
 # commit stored" to $WORK/runs.txt.

@@ -74,19 +74,8 @@ source "$OUT/sizes.env"
 say "corpus $CORPUS: $N_FILES objects, $(calc "$TOTAL_BYTES/1e6") MB uncompressed, $(calc "$STORED_BYTES/1e6") MB stored"
 
 # ---- tools --------------------------------------------------------------------------------
-if [[ ! -x /usr/bin/time ]]; then
-  say "installing GNU time"
-  apt-get update -qq && apt-get install -y -qq time >/dev/null
-fi
-if [[ -n ${BEDROCK_LEDGER_BIN:-} ]]; then
-  BIN=$BEDROCK_LEDGER_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bedrock-ledger-target}
-  say "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  cargo build --release
-  BIN=$CARGO_TARGET_DIR/release/bedrock-ledger
-fi
-[[ -x $BIN ]] || { echo "throughput.sh: no binary at $BIN" >&2; exit 2; }
+# shellcheck source=benches/tools.sh
+source benches/tools.sh
 
 # Warm the page cache so that every contender reads from memory.
 xargs -0 -r cat -- <"$OUT/gz.list" >/dev/null

@@ -720,6 +720,14 @@ mod tests {
         }
     }
 
+    /// An empty `invocations` table in a directory removed when dropped.
+    async fn empty_table() -> (tempfile::TempDir, Dataset) {
+        let dir = tempfile::tempdir().unwrap();
+        let dataset = Dataset::local(dir.path()).unwrap();
+        dataset.open_or_create(Table::Invocations).await.unwrap();
+        (dir, dataset)
+    }
+
     /// Stages and prices `decoded` (one day) and returns the priced file.
     async fn priced_day(decoded: Decoded, work: &Path) -> PathBuf {
         let mut stager = Stager::new(work.join("staged"), None).unwrap();
@@ -743,9 +751,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_writers_inserting_the_same_request_from_one_snapshot_cannot_both_commit() {
         use SourceFormat::{CloudWatchExport, S3Native};
-        let dir = tempfile::tempdir().unwrap();
-        let dataset = Dataset::local(&dir.path().join("data")).unwrap();
-        dataset.open_or_create(Table::Invocations).await.unwrap();
+        let (_dir, dataset) = empty_table().await;
         let first = tempfile::tempdir().unwrap();
         let second = tempfile::tempdir().unwrap();
         let time = "2026-10-05T10:00:00Z";
@@ -789,9 +795,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn inserts_into_days_far_apart_both_commit() {
         use SourceFormat::S3Native;
-        let dir = tempfile::tempdir().unwrap();
-        let dataset = Dataset::local(&dir.path().join("data")).unwrap();
-        dataset.open_or_create(Table::Invocations).await.unwrap();
+        let (_dir, dataset) = empty_table().await;
         let first = tempfile::tempdir().unwrap();
         let second = tempfile::tempdir().unwrap();
         let early = decoded("file:///a", &[("r1", "2026-10-02T10:00:00Z", S3Native)]);
@@ -814,9 +818,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_day_merge_reads_only_the_stored_days_around_it_and_keeps_the_preferred_copy() {
         use SourceFormat::{CloudWatchExport, S3Native};
-        let dir = tempfile::tempdir().unwrap();
-        let dataset = Dataset::local(dir.path()).unwrap();
-        dataset.open_or_create(Table::Invocations).await.unwrap();
+        let (_dir, dataset) = empty_table().await;
         // Three nights, one file each.
         for (night, time) in [
             (1, "2026-10-01T10:00:00Z"),

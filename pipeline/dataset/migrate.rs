@@ -95,11 +95,12 @@ pub async fn migrate(
         )));
     }
     let in_place = from.root() == to.root();
-    let old = list_old_files(from).await?;
+    let files = files_under_root(from).await?;
+    let old = OldFiles::among(&files);
     if in_place {
         // A migration interrupted before its end left tables that nobody could write since
         // (writers refuse the dataset while the old ledger exists): start over.
-        remove_new_files(from).await?;
+        remove_new_files(from, &files, &old).await?;
     } else if to_holds_anything(to).await? {
         return Err(DatasetError::Invalid(format!(
             "{} is not empty: migrate into a new location",
@@ -163,8 +164,8 @@ pub async fn migrate(
     Ok(migration)
 }
 
-async fn list_old_files(dataset: &Dataset) -> Result<OldFiles, DatasetError> {
-    let mut old = OldFiles::default();
+/// Every file under the dataset's root, as paths relative to it.
+async fn files_under_root(dataset: &Dataset) -> Result<Vec<String>, DatasetError> {
     let root = dataset.path_of("");
     let objects: Vec<object_store::ObjectMeta> = dataset
         .store()
@@ -175,52 +176,57 @@ async fn list_old_files(dataset: &Dataset) -> Result<OldFiles, DatasetError> {
             location: dataset.root().to_string(),
             source,
         })?;
-    for object in objects {
-        let relative = object
-            .location
-            .as_ref()
-            .strip_prefix(root.as_ref())
-            .unwrap_or(object.location.as_ref())
-            .trim_start_matches('/')
-            .to_owned();
-        if relative == OLD_REJECTS {
-            old.rejects = true;
-        } else if let Some(month) = relative
-            .strip_prefix("invocations/month=")
-            .and_then(|rest| rest.strip_suffix("/data.parquet"))
-        {
-            old.months.insert(month.to_owned(), relative.clone());
-        }
-    }
-    Ok(old)
+    Ok(objects
+        .iter()
+        .map(|object| {
+            let path = object.location.as_ref();
+            path.strip_prefix(root.as_ref())
+                .unwrap_or(path)
+                .trim_start_matches('/')
+                .to_owned()
+        })
+        .collect())
 }
 
-/// Deletes everything under the tables' directories but release 0.1's files.
-async fn remove_new_files(dataset: &Dataset) -> Result<(), DatasetError> {
-    for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
-        let prefix = dataset.path_of(&format!("{}/", table.name()));
-        let objects: Vec<object_store::ObjectMeta> = dataset
-            .store()
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|source| DatasetError::Store {
-                location: dataset.table_location(table),
-                source,
-            })?;
-        for object in objects {
-            let path = object.location.as_ref();
-            let old = path.ends_with("/data.parquet") || path.ends_with("/objects.parquet");
-            if !old {
-                dataset
-                    .store()
-                    .delete(&object.location)
-                    .await
-                    .map_err(|source| DatasetError::Store {
-                        location: path.to_owned(),
-                        source,
-                    })?;
+impl OldFiles {
+    /// Release 0.1's files among `files` (relative to the root).
+    fn among(files: &[String]) -> OldFiles {
+        let mut old = OldFiles::default();
+        for file in files {
+            if file == OLD_REJECTS {
+                old.rejects = true;
+            } else if let Some(month) = file
+                .strip_prefix("invocations/month=")
+                .and_then(|rest| rest.strip_suffix("/data.parquet"))
+            {
+                old.months.insert(month.to_owned(), file.clone());
             }
+        }
+        old
+    }
+
+    /// Whether `file` (relative to the root) is one of them.
+    fn holds(&self, file: &str) -> bool {
+        file == OLD_LEDGER
+            || (self.rejects && file == OLD_REJECTS)
+            || self.months.values().any(|month| month == file)
+    }
+}
+
+/// Deletes what an interrupted migration wrote: every file in the tables' directories but
+/// release 0.1's.
+async fn remove_new_files(
+    dataset: &Dataset,
+    files: &[String],
+    old: &OldFiles,
+) -> Result<(), DatasetError> {
+    let tables = [Table::Invocations, Table::Rejects, Table::Ledger];
+    for file in files {
+        let in_a_table = tables
+            .iter()
+            .any(|table| file.starts_with(&format!("{}/", table.name())));
+        if in_a_table && !old.holds(file) {
+            delete(dataset, file).await?;
         }
     }
     Ok(())

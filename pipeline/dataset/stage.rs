@@ -34,8 +34,6 @@ pub struct StagedDay {
 pub struct StagedMonth {
     /// Each UTC day's staged files, by day (`YYYY-MM-DD`).
     pub days: BTreeMap<String, StagedDay>,
-    /// Rows decoded (before deduplication).
-    pub rows: u64,
     /// Objects that contributed rows.
     pub sources: BTreeSet<Arc<str>>,
 }
@@ -50,6 +48,17 @@ pub struct Staged {
     pub noise_events: u64,
     /// Records dropped because their event time is outside the run's window.
     pub outside_window: u64,
+}
+
+impl Staged {
+    /// Rows staged (before deduplication), over every month and day.
+    pub fn rows(&self) -> u64 {
+        self.months
+            .values()
+            .flat_map(|month| month.days.values())
+            .map(|day| day.rows)
+            .sum()
+    }
 }
 
 /// Buffers decoded rows and writes them to staging files.
@@ -121,7 +130,6 @@ impl Stager {
             let staged_day = staged.days.entry(day).or_default();
             staged_day.dir = dir;
             staged_day.rows += rows.len() as u64;
-            staged.rows += rows.len() as u64;
             staged
                 .sources
                 .extend(rows.iter().map(|r| Arc::clone(&r.origin.source)));

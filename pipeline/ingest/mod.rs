@@ -238,7 +238,7 @@ pub async fn ingest(
     tracing::info!(
         target: "objects_decoded",
         objects = listed.len(),
-        rows = staged.months.values().map(|m| m.rows).sum::<u64>(),
+        rows = staged.rows(),
         rejects = staged.rejects,
         seconds = fetch_decode_time.as_secs_f64(),
         "decoded"
@@ -271,7 +271,7 @@ pub async fn ingest(
         objects_changed: replaced.len() as u64,
         rejects: staged.rejects,
         noise_events: staged.noise_events,
-        decoded_rows: staged.months.values().map(|m| m.rows).sum(),
+        decoded_rows: staged.rows(),
         outside_window: staged.outside_window,
         log_groups_read: group_entries.len() as u64,
         failed,

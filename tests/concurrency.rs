@@ -13,11 +13,15 @@ pub fn wait_for_pause(child: &mut Child, point: &str) {
     let stderr = child.stderr.take().expect("stderr is piped");
     let mut lines = BufReader::new(stderr).lines();
     let expected = format!("paused at {point}");
+    let mut said = Vec::new();
     loop {
         match lines.next() {
             Some(Ok(line)) if line == expected => break,
-            Some(Ok(_)) => continue,
-            _ => panic!("the writer ended without reaching {point}"),
+            Some(Ok(line)) => said.push(line),
+            _ => panic!(
+                "the writer ended without reaching {point}; its stderr:\n{}",
+                said.join("\n")
+            ),
         }
     }
     child.kill().expect("SIGKILL");

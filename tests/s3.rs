@@ -6,6 +6,7 @@ use std::path::Path;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
+use bedrock_ledger::ingest::shard::Shard;
 
 use crate::util::{TABLE_DUMP_SQL, Workspace, logs};
 
@@ -340,15 +341,35 @@ async fn a_killed_run_from_s3_is_repaired_by_the_next() {
 async fn shards_and_a_killed_writer_on_a_dataset_in_s3_end_as_one_clean_run() {
     let (uri, clean, _) = corpus_and_clean_run("shards", 12).await;
     let data = format!("{}ledger/", uri.trim_end_matches("AWSLogs/"));
-    // Shard 0 is killed right after its first month commit; moto's conditional puts are not
-    // atomic, so the shards run one after another here (races are proven on local disk).
-    let mut killed = s3_command(&["ingest", &uri, "--data", &data, "--shard", "0/3"])
+    // A shard that holds objects (the bucket's name, so the shards, differ from run to run) is
+    // killed right after its first month commit; moto's conditional puts are not atomic, so the
+    // shards run one after another here (races are proven on local disk).
+    let bucket = uri
+        .trim_start_matches("s3://")
+        .trim_end_matches("/AWSLogs/");
+    let listed = client()
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("listing the corpus");
+    let uris: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key())
+        .map(|key| format!("s3://{bucket}/{key}"))
+        .collect();
+    let victim = (0..3)
+        .find(|&k| uris.iter().any(|u| Shard::new(k, 3).unwrap().holds(u)))
+        .expect("some shard holds an object");
+    let victim = format!("{victim}/3");
+    let mut killed = s3_command(&["ingest", &uri, "--data", &data, "--shard", &victim])
         .env("BEDROCK_LEDGER_PAUSE_AT", "month-committed")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     crate::concurrency::wait_for_pause(&mut killed, "month-committed");
-    for shard in ["1/3", "2/3", "0/3"] {
+    for shard in ["0/3", "1/3", "2/3"] {
         run_s3(&["ingest", &uri, "--data", &data, "--shard", shard]);
     }
     let retried = run_s3(&["ingest", &uri, "--data", &data, "--shard", "1/3"]);

@@ -1,11 +1,10 @@
 //! Committing a run's rows into one month of the `invocations` table.
 //!
 //! A month gains rows a span of UTC days at a time (a day, or consecutive days that hold few
-//! rows together), each span through a Delta MERGE keyed on `request_id`: a request the month does not hold yet is inserted, and one it holds is replaced
-//! only by a preferred copy. So each request is stored once, and which copy is kept does not
-//! depend on arrival order: native S3 delivery first (the complete record), then Firehose, the
-//! CloudWatch Logs API, export, CLI page; then the smallest source URI and line. The run's rows
-//! of a span are deduplicated the same way before the merge.
+//! rows together), each span as if through a Delta MERGE keyed on `request_id`: a request the
+//! month does not hold yet is inserted, and one it holds is replaced only by a preferred copy.
+//! So each request is stored once, and which copy is kept does not depend on arrival order
+//! ([`super::copies`]). The run's own copies of a span's requests are reduced to one first.
 //!
 //! Copies of one request carry the same record timestamp (every delivery path carries the
 //! record verbatim; only a record without one falls back to its framing's time, which is
@@ -15,10 +14,11 @@
 //! increment costs the day's requests, not the month already stored.
 //!
 //! Most spans hold only requests the month has never seen (a night's new requests). A cheap
-//! check reads just the request ids of the span's stored files; when none of the span's
-//! requests is there, its rows are written as new files and committed as a MERGE that matched
-//! nothing, declaring the same read predicate. Only a span that meets stored copies runs the
-//! real MERGE, which holds the span's stored files in memory while it decides which to rewrite.
+//! check streams just the request ids of the span's stored files; when none of the span's
+//! requests is there, its rows stream from staging through pricing into new files (a writer
+//! per core) and are committed as a MERGE that matched nothing, declaring the same read
+//! predicate. Only a span that meets stored copies runs the real MERGE, which holds the span's
+//! stored files in memory while it decides which to rewrite.
 //!
 //! Either commit records what it read: when another writer committed files that could hold rows
 //! of the same days (by partition and file statistics) since the snapshot it read, Delta refuses
@@ -30,24 +30,27 @@
 //! commit, so a month is always priced with one book when its writers share a book.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::SchemaRef;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
-use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::{Action, Add};
 use deltalake::protocol::{DeltaOperation, MergePredicate};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use futures::StreamExt;
+use object_store::ObjectStoreExt;
 use parquet::arrow::ArrowWriter;
 
 use super::batch::conform;
+use super::copies::{SpanCopies, copy_rank_sql};
 use super::read::register_snapshot;
-use super::retry::{RetryPolicy, retry_conflicts};
+use super::retry::{RetryPolicy, is_conflict, retry_conflicts};
 use super::stage::StagedDay;
 use super::tables::invocations_table_schema;
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
@@ -105,19 +108,9 @@ pub struct MonthChange<'a> {
     pub replaced: &'a [String],
 }
 
-/// Orders copies of one request, best first.
-const COPY_ORDER: &str = "CASE source_format WHEN 's3_native' THEN 0 WHEN 'firehose' THEN 1 \
-     WHEN 'cloudwatch_logs' THEN 2 WHEN 'cloudwatch_export' THEN 3 ELSE 4 END, source, source_line";
-
-/// The same order as a predicate: the source row `s` is preferred over the target row `t`.
+/// The source row `s` is preferred over the target row `t` (see [`super::copies`]).
 fn preferred_over_target() -> String {
-    let rank = |alias: &str| {
-        format!(
-            "(CASE {alias}.source_format WHEN 's3_native' THEN 0 WHEN 'firehose' THEN 1 \
-             WHEN 'cloudwatch_logs' THEN 2 WHEN 'cloudwatch_export' THEN 3 ELSE 4 END)"
-        )
-    };
-    let (s, t) = (rank("s"), rank("t"));
+    let (s, t) = (copy_rank_sql("s."), copy_rank_sql("t."));
     format!(
         "({s} < {t} OR ({s} = {t} AND (s.source < t.source \
          OR (s.source = t.source AND s.source_line < t.source_line))))"
@@ -190,19 +183,26 @@ pub async fn commit_month(
     for days in spans(change.days, MERGE_ROWS) {
         let (first, last) = (days[0].0, days[days.len() - 1].0);
         let span = DaySpan::of(first)?.through(DaySpan::of(last)?);
-        let dirs: Vec<&Path> = days
-            .iter()
-            .map(|(_, staged)| staged.dir.as_path())
-            .collect();
-        let priced = prepare_rows(first, &dirs, prices, work_dir).await?;
-        commit.absorb(
-            retry_conflicts(&location, policy, || async {
-                let table = dataset.open(Table::Invocations, None).await?;
-                commit_span(table, month, span, &priced).await
-            })
-            .await?,
+        let started = Instant::now();
+        let files = days.iter().flat_map(|(_, day)| day.files.iter().cloned());
+        let copies = tokio::task::block_in_place(|| SpanCopies::choose(files.collect()))?;
+        let span_commit = retry_conflicts(&location, policy, || async {
+            let table = dataset.open(Table::Invocations, None).await?;
+            commit_span(table, month, span, &copies, prices, work_dir).await
+        })
+        .await?;
+        tracing::debug!(
+            target: "span_committed",
+            first = first.as_str(),
+            last = last.as_str(),
+            rows = copies.rows(),
+            requests = copies.requests(),
+            inserted = span_commit.inserted,
+            updated = span_commit.updated,
+            seconds = started.elapsed().as_secs_f64(),
+            "span committed"
         );
-        std::fs::remove_file(&priced).map_err(|e| DatasetError::io(&priced, e))?;
+        commit.absorb(span_commit);
     }
     Ok(commit)
 }
@@ -349,71 +349,83 @@ impl DaySpan {
     }
 }
 
-/// Deduplicates the rows staged in `dirs` (a span of days starting on `first_day`) and prices
-/// them into one local Parquet file in the table's schema.
-async fn prepare_rows(
-    first_day: &str,
-    dirs: &[&Path],
-    prices: &dyn PriceRows,
-    work_dir: &Path,
-) -> Result<PathBuf, DatasetError> {
-    let ctx = session()?;
-    let mut selects = Vec::with_capacity(dirs.len());
-    for (i, dir) in dirs.iter().enumerate() {
-        let options = ParquetReadOptions::default().schema(&INVOCATION_BASE_SCHEMA);
-        ctx.register_parquet(format!("staged_{i}"), dir.display().to_string(), options)
-            .await?;
-        selects.push(format!("SELECT * FROM staged_{i}"));
-    }
-    let sql = deduplicated(&selects.join(" UNION ALL "));
-    let path = work_dir.join(format!("priced-{first_day}.parquet"));
-    let month = &first_day[..7];
-    write_priced(&ctx, &sql, month, prices, &path, staging_properties()).await?;
-    Ok(path)
-}
-
-/// `rows` (base columns) with one copy of each request, the preferred one.
-fn deduplicated(rows: &str) -> String {
-    let columns = quoted_columns(&INVOCATION_BASE_SCHEMA, "");
-    format!(
-        "SELECT {columns} FROM (\
-           SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY {COPY_ORDER}) AS copy_rank \
-           FROM ({rows})) \
-         WHERE copy_rank = 1"
-    )
-}
-/// Runs `sql` (base columns), prices each batch and writes the rows in the table's schema to
-/// `path`. Returns the rows written.
+/// Runs `sql` (base columns of `month`), prices the rows and writes them in the table's schema
+/// to the local file `path`. Returns the rows written.
 async fn write_priced(
     ctx: &SessionContext,
     sql: &str,
     month: &str,
     prices: &dyn PriceRows,
     path: &Path,
-    properties: parquet::file::properties::WriterProperties,
 ) -> Result<u64, DatasetError> {
-    let schema = invocations_table_schema();
-    let file = std::fs::File::create(path).map_err(|e| DatasetError::io(path, e))?;
-    let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties))?;
+    let mut writer = LocalFile::create(path)?;
     let mut stream = ctx.sql(sql).await?.execute_stream().await?;
-    let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
-        let base = conform(&batch?, &INVOCATION_BASE_SCHEMA)?;
-        let priced = prices.price(&base)?;
-        let n = priced.num_rows();
-        let mut columns = priced.columns().to_vec();
-        columns.push(constant(prices.sha256(), n));
-        columns.push(constant(month, n));
-        let mut fields: Vec<arrow::datatypes::FieldRef> =
-            priced.schema().fields().iter().cloned().collect();
-        fields.push(Arc::new(schema.field_with_name(PRICE_BOOK)?.clone()));
-        fields.push(Arc::new(schema.field_with_name(MONTH)?.clone()));
-        let row = RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns)?;
-        writer.write(&conform(&row, &schema)?)?;
-        rows += n as u64;
+        writer.write(&table_rows(&batch?, month, prices)?)?;
     }
-    writer.close()?;
-    Ok(rows)
+    writer.close()
+}
+
+/// The kept rows of `copies`, priced, written in the table's schema to the local file `path`.
+fn write_kept_priced(
+    copies: &SpanCopies,
+    month: &str,
+    prices: &dyn PriceRows,
+    path: &Path,
+) -> Result<u64, DatasetError> {
+    let mut writer = LocalFile::create(path)?;
+    let all: Vec<usize> = (0..copies.files()).collect();
+    copies.for_each_kept(&all, |batch| {
+        writer.write(&table_rows(&batch, month, prices)?)
+    })?;
+    writer.close()
+}
+
+/// A local Parquet file in the table's schema, written fast (it is read once, by this run).
+struct LocalFile {
+    writer: ArrowWriter<std::fs::File>,
+    rows: u64,
+}
+
+impl LocalFile {
+    fn create(path: &Path) -> Result<LocalFile, DatasetError> {
+        let file = std::fs::File::create(path).map_err(|e| DatasetError::io(path, e))?;
+        let schema = invocations_table_schema();
+        let writer = ArrowWriter::try_new(file, schema, Some(staging_properties()))?;
+        Ok(LocalFile { writer, rows: 0 })
+    }
+
+    fn write(&mut self, rows: &RecordBatch) -> Result<(), DatasetError> {
+        self.rows += rows.num_rows() as u64;
+        Ok(self.writer.write(rows)?)
+    }
+
+    fn close(self) -> Result<u64, DatasetError> {
+        self.writer.close()?;
+        Ok(self.rows)
+    }
+}
+
+/// `base` (base columns of `month`) priced, with the price book and the month: a batch in the
+/// table's schema.
+fn table_rows(
+    base: &RecordBatch,
+    month: &str,
+    prices: &dyn PriceRows,
+) -> Result<RecordBatch, DatasetError> {
+    let schema = invocations_table_schema();
+    let base = conform(base, &INVOCATION_BASE_SCHEMA)?;
+    let priced = prices.price(&base)?;
+    let n = priced.num_rows();
+    let mut columns = priced.columns().to_vec();
+    columns.push(constant(prices.sha256(), n));
+    columns.push(constant(month, n));
+    let mut fields: Vec<arrow::datatypes::FieldRef> =
+        priced.schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(schema.field_with_name(PRICE_BOOK)?.clone()));
+    fields.push(Arc::new(schema.field_with_name(MONTH)?.clone()));
+    let rows = RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns)?;
+    Ok(conform(&rows, &schema)?)
 }
 
 fn constant(value: &str, rows: usize) -> ArrayRef {
@@ -422,73 +434,125 @@ fn constant(value: &str, rows: usize) -> ArrayRef {
     )))
 }
 
-/// Commits the priced rows of a span: as plain inserts when the month holds none of their
-/// requests within the span's margin, else through a MERGE.
+/// Commits the kept rows of a span: as plain inserts when the month holds none of their
+/// requests within the span's margin, else through a MERGE (from a local file of the priced
+/// rows, in `work_dir`).
 async fn commit_span(
     table: DeltaTable,
     month: &str,
     span: DaySpan,
-    priced: &Path,
+    copies: &SpanCopies,
+    prices: &dyn PriceRows,
+    work_dir: &Path,
 ) -> Result<MonthCommit, DatasetError> {
-    if holds_any_request(&table, month, span, priced).await? {
-        merge_span(table, month, span, priced).await
-    } else {
-        insert_span(table, month, span, priced).await
+    let started = Instant::now();
+    let holds = holds_any_request(&table, month, span, copies).await?;
+    tracing::debug!(
+        target: "span_checked",
+        start_ms = span.start_ms,
+        holds,
+        seconds = started.elapsed().as_secs_f64(),
+        "checked for stored copies"
+    );
+    if !holds {
+        return insert_span(table, month, span, copies, prices).await;
     }
+    let path = work_dir.join(format!("priced-{month}-{}.parquet", span.start_ms));
+    tokio::task::block_in_place(|| write_kept_priced(copies, month, prices, &path))?;
+    let merged = merge_span(table, month, span, &path).await;
+    std::fs::remove_file(&path).map_err(|e| DatasetError::io(&path, e))?;
+    merged
 }
 
-/// Whether the month holds, within the span's margin, any request of `priced`. Reads only the
-/// request ids of the files the span's statistics do not rule out.
+/// Whether the month holds, within the span's margin, any request of `copies`. Streams the
+/// request ids of the stored files the span's statistics do not rule out.
 async fn holds_any_request(
     table: &DeltaTable,
     month: &str,
     span: DaySpan,
-    priced: &Path,
+    copies: &SpanCopies,
 ) -> Result<bool, DatasetError> {
     let ctx = session()?;
     register_snapshot(&ctx, table, "target").await?;
-    ctx.register_parquet(
-        "incoming",
-        priced.display().to_string(),
-        ParquetReadOptions::default(),
-    )
-    .await?;
     let sql = format!(
-        "SELECT 1 FROM target t JOIN incoming s ON t.request_id = s.request_id WHERE {} LIMIT 1",
-        span.stored_rows_sql(month, "t.")
+        "SELECT request_id FROM target WHERE {}",
+        span.stored_rows_sql(month, "")
     );
-    Ok(count_rows(&ctx, &sql).await? > 0)
+    let mut stored = ctx.sql(&sql).await?.execute_stream().await?;
+    while let Some(batch) = stored.next().await {
+        let batch = batch?;
+        let ids = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        if ids
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .any(|id| copies.holds(id))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
-/// Adds the priced rows as new files, in a commit that declares it read the span: Delta then
-/// refuses it if another writer added rows to the span meanwhile (they could be the same
-/// requests), exactly as it would refuse the MERGE this stands for. Nothing of the month is read
-/// or rewritten, so memory holds one file being written.
+/// Writers that encode a span's new files in parallel.
+fn span_writers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Adds the kept rows of `copies` as new files, in a commit that declares it read the span:
+/// Delta then refuses it if another writer added rows to the span meanwhile (they could be the
+/// same requests), exactly as it would refuse the MERGE this stands for. Nothing of the month
+/// is read or rewritten: the staged rows stream through pricing into the table's files, one
+/// writer per core, each holding the row group it is encoding.
 async fn insert_span(
     table: DeltaTable,
     month: &str,
     span: DaySpan,
-    priced: &Path,
+    copies: &SpanCopies,
+    prices: &dyn PriceRows,
 ) -> Result<MonthCommit, DatasetError> {
     let location = table.table_url().to_string();
     let delta = |e| DatasetError::delta(&location, e);
-    let mut writer = RecordBatchWriter::for_table(&table)
-        .map_err(delta)?
-        .with_writer_properties(dataset_properties());
-    let schema = writer.arrow_schema();
-    let ctx = session()?;
-    let mut rows = ctx
-        .read_parquet(priced.display().to_string(), ParquetReadOptions::default())
-        .await?
-        .execute_stream()
-        .await?;
-    let mut inserted = 0u64;
-    while let Some(batch) = rows.next().await {
-        let batch = conform(&batch?, &schema)?;
-        inserted += batch.num_rows() as u64;
-        writer.write(batch).await.map_err(delta)?;
+    let runtime = tokio::runtime::Handle::current();
+    let written: Vec<Result<(Vec<Add>, u64), DatasetError>> = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = copies
+                .split(span_writers())
+                .into_iter()
+                .map(|files| {
+                    let (table, runtime) = (&table, &runtime);
+                    scope.spawn(move || {
+                        let mut writer = RecordBatchWriter::for_table(table)
+                            .map_err(delta)?
+                            .with_writer_properties(dataset_properties());
+                        let schema = writer.arrow_schema();
+                        let mut rows = 0u64;
+                        copies.for_each_kept(&files, |batch| {
+                            let batch = conform(&table_rows(&batch, month, prices)?, &schema)?;
+                            rows += batch.num_rows() as u64;
+                            runtime.block_on(writer.write(batch)).map_err(delta)
+                        })?;
+                        let adds = runtime.block_on(writer.flush()).map_err(delta)?;
+                        Ok((adds, rows))
+                    })
+                })
+                .collect();
+            writers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    });
+    let mut adds = Vec::new();
+    let mut inserted = 0;
+    for outcome in written {
+        let (files, rows) = outcome?;
+        adds.extend(files);
+        inserted += rows;
     }
-    let adds = writer.flush().await.map_err(delta)?;
     let operation = DeltaOperation::Merge {
         predicate: Some(span.stored_rows_sql(month, "")),
         merge_predicate: Some(
@@ -503,15 +567,30 @@ async fn insert_span(
     };
     let snapshot = table.snapshot().map_err(delta)?;
     let committed = CommitBuilder::default()
-        .with_actions(adds.into_iter().map(Action::Add).collect())
+        .with_actions(adds.iter().cloned().map(Action::Add).collect())
         .build(Some(snapshot), table.log_store(), operation)
-        .await
-        .map_err(delta)?;
-    Ok(MonthCommit {
-        inserted,
-        version: committed.version(),
-        ..MonthCommit::default()
-    })
+        .await;
+    match committed {
+        Ok(committed) => Ok(MonthCommit {
+            inserted,
+            version: committed.version(),
+            ..MonthCommit::default()
+        }),
+        Err(error) => {
+            let error = delta(error);
+            if is_conflict(&error) {
+                // Refused, so nothing refers to the new files: remove them (a file left behind
+                // would be vacuumed by `maintain`).
+                let store = table.log_store().object_store(None);
+                for add in &adds {
+                    if let Ok(path) = object_store::path::Path::from_url_path(&add.path) {
+                        let _ = store.delete(&path).await;
+                    }
+                }
+            }
+            Err(error)
+        }
+    }
 }
 
 async fn merge_span(
@@ -596,7 +675,7 @@ async fn reprice_rows(
     let base = quoted_columns(&INVOCATION_BASE_SCHEMA, "");
     let rows = format!("SELECT {base} FROM target WHERE {MONTH} = '{month}'");
     let path = work_dir.join(format!("repriced-{month}.parquet"));
-    let repriced = write_priced(&ctx, &rows, month, prices, &path, staging_properties()).await?;
+    let repriced = write_priced(&ctx, &rows, month, prices, &path).await?;
     let predicate = format!("{MONTH} = '{month}'");
     let table = land_file(table, &ctx, &path, Landing::ReplaceWhere(predicate)).await?;
     std::fs::remove_file(&path).map_err(|e| DatasetError::io(&path, e))?;
@@ -615,54 +694,21 @@ async fn count_rows(ctx: &SessionContext, sql: &str) -> Result<u64, DatasetError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::stage::Stager;
-    use crate::decode::record::parse_record;
-    use crate::normalize::{ProfileMap, normalize};
-    use crate::rows::Decoded;
-    use crate::rows::{Origin, SourceFormat};
-
-    /// One invocation per `(request_id, timestamp, format)`, from `source`.
-    fn decoded(source: &str, rows: &[(&str, &str, SourceFormat)]) -> Decoded {
-        let invocations = rows
-            .iter()
-            .enumerate()
-            .map(|(line, (id, time, format))| {
-                let json = format!(
-                    r#"{{"requestId":"{id}","timestamp":"{time}","modelId":"anthropic.claude-sonnet-4-5-20250929-v1:0","input":{{"inputTokenCount":10}},"output":{{"outputTokenCount":2}}}}"#
-                );
-                let origin = Origin {
-                    source: Arc::from(source),
-                    format: *format,
-                    line: line as u64 + 1,
-                    framing_time_ms: None,
-                };
-                normalize(
-                    parse_record(json.as_bytes()).unwrap(),
-                    origin,
-                    &ProfileMap::default(),
-                )
-                .unwrap()
-            })
-            .collect();
-        Decoded {
-            invocations,
-            ..Decoded::default()
-        }
-    }
+    use crate::dataset::test_rows::{decoded, stage};
+    use crate::pricing::PriceBookInUse;
+    use crate::rows::{Decoded, SourceFormat};
 
     /// Stages `decoded` and commits its one month.
     async fn commit(dataset: &Dataset, decoded: Decoded) -> MonthCommit {
         let work = tempfile::tempdir().unwrap();
-        let mut stager = Stager::new(work.path().join("staged"), None).unwrap();
-        stager.add(decoded).unwrap();
-        let staged = stager.finish().unwrap();
+        let staged = stage(&work.path().join("staged"), decoded);
         let (month, staged) = staged.months.iter().next().unwrap();
         let change = MonthChange {
             month,
             days: &staged.days,
             replaced: &[],
         };
-        let prices = crate::pricing::PriceBookInUse::built_in();
+        let prices = PriceBookInUse::built_in();
         commit_month(
             dataset,
             change,
@@ -706,7 +752,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, rows)| {
                     let staged = StagedDay {
-                        dir: PathBuf::new(),
+                        files: Vec::new(),
                         rows: *rows,
                     };
                     (format!("{:02}", i + 1), staged)
@@ -728,44 +774,33 @@ mod tests {
         (dir, dataset)
     }
 
-    /// Stages and prices `decoded` (one day) and returns the priced file.
-    async fn priced_day(decoded: Decoded, work: &Path) -> PathBuf {
-        let mut stager = Stager::new(work.join("staged"), None).unwrap();
-        stager.add(decoded).unwrap();
-        let staged = stager.finish().unwrap();
-        let (day, staged) = staged
+    /// Stages `decoded` (one day) and chooses its copies.
+    fn staged_day(decoded: Decoded, work: &Path) -> SpanCopies {
+        let staged = stage(&work.join("staged"), decoded);
+        let files = staged
             .months
-            .values()
-            .next()
-            .unwrap()
-            .days
-            .iter()
-            .next()
-            .unwrap();
-        let prices = crate::pricing::PriceBookInUse::built_in();
-        prepare_rows(day, &[staged.dir.as_path()], &prices, work)
-            .await
-            .unwrap()
+            .into_values()
+            .flat_map(|m| m.days.into_values());
+        SpanCopies::choose(files.flat_map(|d| d.files).collect()).unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_writers_inserting_the_same_request_from_one_snapshot_cannot_both_commit() {
         use SourceFormat::{CloudWatchExport, S3Native};
-        let (_dir, dataset) = empty_table().await;
+        let (dir, dataset) = empty_table().await;
         let first = tempfile::tempdir().unwrap();
         let second = tempfile::tempdir().unwrap();
         let time = "2026-10-05T10:00:00Z";
-        let native = priced_day(
+        let native = staged_day(
             decoded("file:///a", &[("r1", time, S3Native)]),
             first.path(),
-        )
-        .await;
-        let export = priced_day(
+        );
+        let export = staged_day(
             decoded("file:///b", &[("r1", time, CloudWatchExport)]),
             second.path(),
-        )
-        .await;
+        );
         let span = DaySpan::of("2026-10-05").unwrap();
+        let prices = PriceBookInUse::built_in();
         // Both read the empty month, so both would insert.
         let one = dataset.open(Table::Invocations, None).await.unwrap();
         let other = dataset.open(Table::Invocations, None).await.unwrap();
@@ -779,14 +814,21 @@ mod tests {
                 .await
                 .unwrap()
         );
-        insert_span(one, "2026-10", span, &native).await.unwrap();
-        let lost = insert_span(other, "2026-10", span, &export)
+        insert_span(one, "2026-10", span, &native, &prices)
+            .await
+            .unwrap();
+        let lost = insert_span(other, "2026-10", span, &export, &prices)
             .await
             .unwrap_err();
         assert!(super::super::retry::is_conflict(&lost), "{lost}");
+        // The loser's files are gone with its commit.
+        let month_dir = dir.path().join("invocations/month=2026-10");
+        assert_eq!(std::fs::read_dir(&month_dir).unwrap().count(), 1);
         // Redone from a fresh snapshot, the loser finds the request and merges instead.
         let fresh = dataset.open(Table::Invocations, None).await.unwrap();
-        let redone = commit_span(fresh, "2026-10", span, &export).await.unwrap();
+        let redone = commit_span(fresh, "2026-10", span, &export, &prices, second.path())
+            .await
+            .unwrap();
         assert_eq!((redone.inserted, redone.updated), (0, 0));
         assert_eq!(stored(&dataset).await, ["r1 s3_native file:///a"]);
     }
@@ -800,16 +842,17 @@ mod tests {
         let second = tempfile::tempdir().unwrap();
         let early = decoded("file:///a", &[("r1", "2026-10-02T10:00:00Z", S3Native)]);
         let late = decoded("file:///b", &[("r2", "2026-10-20T10:00:00Z", S3Native)]);
-        let early = priced_day(early, first.path()).await;
-        let late = priced_day(late, second.path()).await;
+        let early = staged_day(early, first.path());
+        let late = staged_day(late, second.path());
+        let prices = PriceBookInUse::built_in();
         let one = dataset.open(Table::Invocations, None).await.unwrap();
         let other = dataset.open(Table::Invocations, None).await.unwrap();
         let early_span = DaySpan::of("2026-10-02").unwrap();
-        insert_span(one, "2026-10", early_span, &early)
+        insert_span(one, "2026-10", early_span, &early, &prices)
             .await
             .unwrap();
         let late_span = DaySpan::of("2026-10-20").unwrap();
-        insert_span(other, "2026-10", late_span, &late)
+        insert_span(other, "2026-10", late_span, &late, &prices)
             .await
             .unwrap();
         assert_eq!(stored(&dataset).await.len(), 2);

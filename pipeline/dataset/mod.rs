@@ -14,6 +14,7 @@
 //! missing table is an error that names its location, never an empty result.
 
 pub mod batch;
+mod copies;
 pub mod invocations;
 pub mod ledger;
 pub mod maintain;
@@ -23,6 +24,8 @@ pub mod rejects;
 pub mod retry;
 pub mod stage;
 pub mod tables;
+#[cfg(test)]
+mod test_rows;
 pub mod write;
 
 use std::io;

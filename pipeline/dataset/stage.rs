@@ -1,7 +1,9 @@
 //! Staging: decoded rows are buffered and spilled to local Parquet files, one directory per UTC
 //! day (`month=YYYY-MM/day=YYYY-MM-DD/`), so a run's memory is bounded however many rows it
-//! decodes, and a month can be committed a day at a time. Staged files are private to the run;
-//! [`super::invocations`] merges them into the table.
+//! decodes, and a month can be committed a day at a time. Each day being staged keeps one file
+//! open and gains small row groups as rows arrive, so a day is a few files however many flushes
+//! fed it (up to [`OPEN_DAYS`] days are open at once; the least recently fed is closed first).
+//! Staged files are private to the run; [`super::invocations`] merges them into the table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
@@ -19,12 +21,15 @@ use crate::rows::{Decoded, Invocation, Reject};
 
 /// Rows held in memory before they are written to staging files.
 const FLUSH_ROWS: usize = 64 * 1024;
+/// Days with an open staging file; each holds at most one row group of
+/// [`super::write::staging_properties`] in memory.
+const OPEN_DAYS: usize = 32;
 
 /// What a run staged for one UTC day.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StagedDay {
-    /// Directory of the day's staged files.
-    pub dir: PathBuf,
+    /// The day's staged files, in the order they were written.
+    pub files: Vec<PathBuf>,
     /// Rows staged (before deduplication).
     pub rows: u64,
 }
@@ -62,7 +67,6 @@ impl Staged {
 }
 
 /// Buffers decoded rows and writes them to staging files.
-#[derive(Debug)]
 pub struct Stager {
     dir: PathBuf,
     invocations: Vec<Invocation>,
@@ -70,12 +74,46 @@ pub struct Stager {
     next_file: u64,
     window: Option<Range<i64>>,
     staged: Staged,
+    /// The open file of each day being staged, with the flush that last wrote to it.
+    open: BTreeMap<String, (ArrowWriter<File>, u64)>,
+    flushes: u64,
+    limits: Limits,
+}
+
+/// When a stager writes and closes files.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    flush_rows: usize,
+    open_days: usize,
+}
+
+const LIMITS: Limits = Limits {
+    flush_rows: FLUSH_ROWS,
+    open_days: OPEN_DAYS,
+};
+
+impl std::fmt::Debug for Stager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stager")
+            .field("dir", &self.dir)
+            .field("open_days", &self.open.keys().collect::<Vec<_>>())
+            .field("staged", &self.staged)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Stager {
     /// A stager writing under `dir`, which must not exist yet or be empty, keeping only the
     /// records whose event time (ms since the epoch) is inside `window` (all without one).
     pub fn new(dir: PathBuf, window: Option<Range<i64>>) -> Result<Self, DatasetError> {
+        Stager::with_limits(dir, window, LIMITS)
+    }
+
+    fn with_limits(
+        dir: PathBuf,
+        window: Option<Range<i64>>,
+        limits: Limits,
+    ) -> Result<Self, DatasetError> {
         fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
         Ok(Stager {
             dir,
@@ -84,6 +122,9 @@ impl Stager {
             next_file: 0,
             window,
             staged: Staged::default(),
+            open: BTreeMap::new(),
+            flushes: 0,
+            limits,
         })
     }
 
@@ -103,7 +144,7 @@ impl Stager {
         self.staged.outside_window += (decoded_rows - kept.len()) as u64;
         self.invocations.extend(kept);
         self.rejects.extend(decoded.rejects);
-        if self.invocations.len() + self.rejects.len() >= FLUSH_ROWS {
+        if self.invocations.len() + self.rejects.len() >= self.limits.flush_rows {
             self.flush()?;
         }
         Ok(())
@@ -112,6 +153,9 @@ impl Stager {
     /// Writes what is buffered and returns what was staged.
     pub fn finish(mut self) -> Result<Staged, DatasetError> {
         self.flush()?;
+        for (writer, _) in std::mem::take(&mut self.open).into_values() {
+            writer.close()?;
+        }
         Ok(self.staged)
     }
 
@@ -120,19 +164,40 @@ impl Stager {
         for invocation in self.invocations.drain(..) {
             by_day.entry(invocation.day()).or_default().push(invocation);
         }
+        self.flushes += 1;
         for (day, rows) in by_day {
             let month = day[..7].to_owned();
-            let dir = self.dir.join(format!("{MONTH}={month}/day={day}"));
-            let batch = invocations_batch(&rows)?;
-            let path = self.next_path(&dir)?;
-            write_file(&path, batch, &INVOCATION_BASE_SCHEMA)?;
+            if !self.open.contains_key(&day) {
+                let dir = self.dir.join(format!("{MONTH}={month}/day={day}"));
+                let path = self.next_path(&dir)?;
+                let file = File::create(&path).map_err(|e| DatasetError::io(&path, e))?;
+                let writer = ArrowWriter::try_new(
+                    file,
+                    Arc::clone(&INVOCATION_BASE_SCHEMA),
+                    Some(staging_properties()),
+                )?;
+                self.open.insert(day.clone(), (writer, 0));
+                let staged = self.staged.months.entry(month.clone()).or_default();
+                staged.days.entry(day.clone()).or_default().files.push(path);
+            }
+            let (writer, last_flush) = self.open.get_mut(&day).expect("opened above");
+            writer.write(&invocations_batch(&rows)?)?;
+            *last_flush = self.flushes;
             let staged = self.staged.months.entry(month).or_default();
-            let staged_day = staged.days.entry(day).or_default();
-            staged_day.dir = dir;
-            staged_day.rows += rows.len() as u64;
+            staged.days.entry(day).or_default().rows += rows.len() as u64;
             staged
                 .sources
                 .extend(rows.iter().map(|r| Arc::clone(&r.origin.source)));
+        }
+        while self.open.len() > self.limits.open_days {
+            let stalest = self
+                .open
+                .iter()
+                .min_by_key(|(_, (_, last_flush))| *last_flush)
+                .map(|(day, _)| day.clone())
+                .expect("more days than the limit are open");
+            let (writer, _) = self.open.remove(&stalest).expect("it is open");
+            writer.close()?;
         }
         if !self.rejects.is_empty() {
             let dir = self.dir.join("rejects");
@@ -162,4 +227,63 @@ fn write_file(
     writer.write(&batch)?;
     writer.close()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::test_rows::decoded;
+    use crate::rows::SourceFormat::S3Native;
+
+    #[test]
+    fn a_day_fed_by_many_flushes_stays_one_file_until_it_is_the_stalest_of_too_many() {
+        let work = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            flush_rows: 2,
+            open_days: 2,
+        };
+        let mut stager = Stager::with_limits(work.path().to_owned(), None, limits).unwrap();
+        // Each slice is one flush: days 01 and 02 fed twice stay open; day 03 opens a third
+        // file and closes day 01 (the stalest), which the last slice opens again.
+        for (n, days) in [["01", "02"], ["01", "02"], ["03", "02"], ["01", "03"]]
+            .iter()
+            .enumerate()
+        {
+            let rows: Vec<(String, String)> = days
+                .iter()
+                .map(|day| (format!("r{n}-{day}"), format!("2026-10-{day}T10:00:00Z")))
+                .collect();
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|(id, time)| (id.as_str(), time.as_str(), S3Native))
+                .collect();
+            stager.add(decoded("s3://b/o", &rows)).unwrap();
+        }
+        let staged = stager.finish().unwrap();
+        let days = &staged.months["2026-10"].days;
+        let files_and_rows: Vec<(&str, usize, u64)> = days
+            .iter()
+            .map(|(day, staged)| (&day[8..], staged.files.len(), staged.rows))
+            .collect();
+        assert_eq!(files_and_rows, [("01", 2, 3), ("02", 1, 3), ("03", 1, 2)]);
+        for (day, staged) in days {
+            let rows: usize = staged
+                .files
+                .iter()
+                .map(|path| {
+                    let file = File::open(path).unwrap();
+                    parquet::file::reader::SerializedFileReader::new(file)
+                        .map(|r| {
+                            use parquet::file::reader::FileReader;
+                            r.metadata().file_metadata().num_rows() as usize
+                        })
+                        .unwrap()
+                })
+                .sum();
+            assert_eq!(
+                rows as u64, staged.rows,
+                "{day}: every staged row is in a file"
+            );
+        }
+    }
 }

@@ -12,27 +12,48 @@ use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::DatasetError;
 
 /// Rows per row group in dataset files: small enough for pruning, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// Properties of the files readers see: zstd, statistics on.
+/// Columns of `invocations` that nearly never repeat: a dictionary would only cost time.
+const UNIQUE_COLUMNS: [&str; 5] = [
+    "request_id",
+    "timestamp",
+    "source_line",
+    "latency_ms",
+    "first_byte_latency_ms",
+];
+
+/// Properties of the files readers see: zstd, statistics on, dictionaries for the columns that
+/// repeat. zstd level 1 rather than 3: on generated logs its files are about 3% larger and it
+/// encodes about a fifth faster, and encoding is most of a commit.
 pub fn dataset_properties() -> WriterProperties {
-    WriterProperties::builder()
+    UNIQUE_COLUMNS
+        .iter()
+        .fold(WriterProperties::builder(), |builder, column| {
+            builder.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        })
         .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("3 is a valid zstd level"),
+            ZstdLevel::try_new(1).expect("1 is a valid zstd level"),
         ))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build()
 }
 
-/// Properties of staging files, which live for one run: fast to write.
+/// Rows per row group in staging files: a file being written holds one row group in memory.
+const STAGING_ROW_GROUP_ROWS: usize = 8 * 1024;
+
+/// Properties of staging files, which live for one run: fast to write (no compression, no
+/// dictionaries), small row groups.
 pub fn staging_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::UNCOMPRESSED)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(Some(STAGING_ROW_GROUP_ROWS))
         .build()
 }
 

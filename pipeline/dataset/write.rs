@@ -11,7 +11,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::DatasetError;
@@ -44,15 +44,17 @@ pub fn dataset_properties() -> WriterProperties {
         .build()
 }
 
-/// Rows per row group in staging files: a file being written holds one row group in memory.
-const STAGING_ROW_GROUP_ROWS: usize = 8 * 1024;
+/// Rows per row group in staging files: a file being written holds one row group in memory
+/// (about 1 MiB of log rows), and a run may stage 32 days at once.
+const STAGING_ROW_GROUP_ROWS: usize = 2 * 1024;
 
-/// Properties of staging files, which live for one run: fast to write (no compression, no
-/// dictionaries), small row groups.
+/// Properties of local files that live for one run and are read whole: fast to write (no
+/// compression, dictionaries or statistics), small row groups.
 pub fn staging_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::UNCOMPRESSED)
         .set_dictionary_enabled(false)
+        .set_statistics_enabled(EnabledStatistics::None)
         .set_max_row_group_row_count(Some(STAGING_ROW_GROUP_ROWS))
         .build()
 }

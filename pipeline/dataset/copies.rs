@@ -4,9 +4,10 @@
 //! re-read after it changed, Firehose retries). The run keeps the preferred copy
 //! ([`COPY_PREFERENCE`], then the smallest source URI and line), whatever order the copies were
 //! decoded in. One pass over the four key columns of the span's staged files, with a hash table
-//! of its request ids (split by hash between the cores), yields a keep-mask per file; the rows are then streamed once, in file
-//! order, without sorting. (A window function over the span did the same in DataFusion, but
-//! it sorted every column of every row, and took most of a commit.)
+//! of its request ids (split by hash between the cores), yields a keep-mask per file; the rows
+//! are then streamed once, in file order, without sorting. (A window function over the span
+//! did the same in DataFusion, but it sorted every column of every row, and took most of a
+//! commit.)
 
 use std::cmp::Ordering;
 use std::collections::HashMap;

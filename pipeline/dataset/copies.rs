@@ -83,7 +83,6 @@ pub struct SpanCopies {
     /// The kept copies, partitioned by the hash of their request id.
     partitions: Vec<Partition>,
     hasher: DefaultHashBuilder,
-    rows: u64,
 }
 
 impl SpanCopies {
@@ -130,24 +129,21 @@ impl SpanCopies {
                 }
             });
         }
-        let keep = keep.unwrap_or_default();
-        let rows = keep.iter().map(|rows| rows.len() as u64).sum();
         Ok(SpanCopies {
             files,
-            keep,
+            keep: keep.unwrap_or_default(),
             partitions,
             hasher,
-            rows,
         })
     }
 
     /// Rows staged, copies included.
     pub fn rows(&self) -> u64 {
-        self.rows
+        self.keep.iter().map(|rows| rows.len() as u64).sum()
     }
 
-    /// Staged files.
-    pub fn files(&self) -> usize {
+    /// How many staged files the span has.
+    pub fn file_count(&self) -> usize {
         self.files.len()
     }
 
@@ -509,7 +505,6 @@ mod tests {
                 .collect(),
             partitions: Vec::new(),
             hasher: DefaultHashBuilder::default(),
-            rows: 150,
         };
         assert_eq!(copies.split(2), [vec![0, 1, 4], vec![2, 3]]);
         assert_eq!(copies.split(1), [vec![0, 1, 2, 3, 4]]);

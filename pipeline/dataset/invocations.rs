@@ -374,7 +374,7 @@ fn write_kept_priced(
     path: &Path,
 ) -> Result<u64, DatasetError> {
     let mut writer = LocalFile::create(path)?;
-    let all: Vec<usize> = (0..copies.files()).collect();
+    let all: Vec<usize> = (0..copies.file_count()).collect();
     copies.for_each_kept(&all, |batch| {
         writer.write(&table_rows(&batch, month, prices)?)
     })?;

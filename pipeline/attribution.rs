@@ -77,6 +77,25 @@ impl TeamRules {
     }
 }
 
+/// One rule of a teams file, as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TeamRuleText<'a> {
+    pub pattern: &'a str,
+    pub team: &'a str,
+    pub cost_center: &'a str,
+}
+
+impl TeamRules {
+    /// The rules in file order (the first match wins).
+    pub fn rules(&self) -> impl Iterator<Item = TeamRuleText<'_>> {
+        self.rules.iter().map(|rule| TeamRuleText {
+            pattern: rule.pattern.as_str(),
+            team: &rule.team,
+            cost_center: &rule.cost_center,
+        })
+    }
+}
+
 /// Attributes a request charged to `identity` that was made with `model_id`.
 pub fn attribute(
     identity: Option<&str>,

@@ -8,6 +8,7 @@
 //! [`normalize`] and [`pricing`] are pure (bytes in, rows out); [`source`] and [`dataset`] do the
 //! I/O at the edges; [`ingest`] composes them; [`query`] and [`report`] read the dataset.
 
+pub mod athena;
 pub mod attribution;
 pub mod dataset;
 pub mod decode;

@@ -12,4 +12,4 @@ FROM invocations
 WHERE month BETWEEN $from_month AND $to_month AND price_status = 'priced'
 GROUP BY model
 HAVING sum(cache_read_tokens) > 0
-ORDER BY cache_read_savings_usd DESC, model
+ORDER BY cache_read_savings_usd DESC NULLS LAST, model NULLS LAST

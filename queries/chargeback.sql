@@ -21,4 +21,4 @@ SELECT
 FROM charged_invocations
 WHERE month BETWEEN $from_month AND $to_month
 GROUP BY month, team, cost_center, identity, principal_type, model
-ORDER BY month, total_cost_usd DESC, team, cost_center, identity, model
+ORDER BY month, total_cost_usd DESC NULLS LAST, team, cost_center, identity, model

@@ -3,7 +3,7 @@ SELECT
   month,
   model,
   count(*) AS requests,
-  round(100.0 * count(error_code) / count(*), 2) AS error_rate_pct,
+  round(100 * CAST(count(error_code) AS DOUBLE) / count(*), 2) AS error_rate_pct,
   count(latency_ms) AS timed_requests,
   round(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), 1) AS latency_p50_ms,
   round(percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms), 1) AS latency_p90_ms,
@@ -17,4 +17,4 @@ SELECT
 FROM invocations
 WHERE month BETWEEN $from_month AND $to_month
 GROUP BY month, model
-ORDER BY month, model
+ORDER BY month, model NULLS LAST

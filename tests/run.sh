@@ -20,20 +20,27 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 
-step "starting a local S3 API server (moto, pinned) on 127.0.0.1; pyarrow for the Delta reader"
-# Installed into a virtual environment outside the clone, reused by later runs.
+step "starting a local AWS API server (S3, CloudWatch Logs, Glue, Athena: moto, pinned) on 127.0.0.1"
+# Installed into a virtual environment outside the clone, reused by later runs. pyarrow is for
+# the independent Delta reader (tests/delta_reader.py) and for seeding Athena results, sqlglot
+# for the Athena SQL check (tests/athena_sql.py), cfn-lint for the deployment template.
 VENV="${BEDROCK_LEDGER_VENV:-$HOME/.cache/bedrock-ledger-venv}"
-# pyarrow is for the independent Delta reader (tests/delta_reader.py).
-MOTO_VERSION=5.2.5
-PYARROW_VERSION=22.0.0
-if ! "$VENV/bin/python" -c "import moto, pyarrow, sys; sys.exit(moto.__version__ != '$MOTO_VERSION' or pyarrow.__version__ != '$PYARROW_VERSION')" 2>/dev/null; then
+PINNED=("moto[server]==5.2.5" "pyarrow==22.0.0" "sqlglot==30.30.0" "cfn-lint==1.58.0")
+if ! "$VENV/bin/python" - "${PINNED[@]}" 2>/dev/null <<'PY'
+import re, sys
+from importlib.metadata import version
+sys.exit(any(version(re.sub(r"\[.*\]", "", name)) != wanted
+             for name, wanted in (pin.split("==") for pin in sys.argv[1:])))
+PY
+then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "pyarrow==$PYARROW_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PINNED[@]}"
 fi
 export BEDROCK_LEDGER_TEST_PYTHON="$VENV/bin/python"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 MOTO_LOG=$(mktemp)
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$MOTO_LOG" 2>&1 &
+# moto's server, with the Athena behaviours moto lacks (result pages, failed queries).
+"$VENV/bin/python" tests/aws_server.py -H 127.0.0.1 -p "$PORT" >"$MOTO_LOG" 2>&1 &
 MOTO_PID=$!
 trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -f "$MOTO_LOG"' EXIT
 python3 - "$PORT" <<'PY' || { echo "moto did not start:" >&2; cat "$MOTO_LOG" >&2; exit 1; }
@@ -47,7 +54,11 @@ for _ in range(300):
 sys.exit(1)
 PY
 export BEDROCK_LEDGER_TEST_S3="http://127.0.0.1:$PORT"
-echo "moto $MOTO_VERSION listening on $BEDROCK_LEDGER_TEST_S3" >&2
+echo "moto listening on $BEDROCK_LEDGER_TEST_S3" >&2
+
+step "cfn-lint deploy/nightly.yaml (every check, informational ones included)"
+"$VENV/bin/cfn-lint" --include-checks I -- deploy/nightly.yaml
+echo "cfn-lint: deploy/nightly.yaml passed" >&2
 
 step "cargo test"
 cargo test --locked --all-targets

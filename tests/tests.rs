@@ -2,6 +2,7 @@
 
 mod util;
 
+mod athena;
 mod chargeback;
 mod cloudwatch;
 mod concurrency;

@@ -68,7 +68,7 @@ fn shard(args: &Args) -> Result<Option<Shard>> {
 
 /// Runs the ingest that `ingest` and `run` share, and returns the dataset it wrote.
 pub async fn ingest_inputs(args: &Args) -> Result<(IngestReport, Dataset)> {
-    let profiles = inputs::profiles(args.profiles.as_deref())?;
+    let profiles = inputs::profiles(args.profiles.as_deref(), &args.aws).await?;
     let prices = inputs::prices(args.prices.as_deref())?;
     let window = inputs::window(args.since.as_deref(), args.until.as_deref())?;
     let shard = shard(args)?;

@@ -7,12 +7,15 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::attribution::TeamRules;
 use bedrock_ledger::normalize::ProfileMap;
 use bedrock_ledger::pricing::PriceBookInUse;
-use bedrock_ledger::source::aws::{AddressingStyle, AwsOptions, s3_client, sdk_config};
+use bedrock_ledger::source::aws::{
+    AddressingStyle, AwsOptions, s3_client, s3_object_store, sdk_config,
+};
 use bedrock_ledger::source::{DateWindow, SourceObject, Sources, cloudwatch, local, s3};
 use chrono::{Datelike, Months, NaiveDate};
+use object_store::ObjectStoreExt as _;
 
 /// How to reach AWS (or an S3-compatible server), for `s3://` inputs.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct AwsArgs {
     /// AWS region (default: the SDK's chain: AWS_REGION, the profile, ...).
     #[arg(long, value_name = "REGION")]
@@ -141,12 +144,35 @@ pub fn parse_date(text: &str, today: NaiveDate, edge: DateEdge) -> Result<NaiveD
 }
 
 /// `--profiles FILE`: application inference profiles → models (and team tags).
-pub fn profiles(path: Option<&Path>) -> Result<ProfileMap> {
+pub async fn profiles(path: Option<&Path>, aws: &AwsArgs) -> Result<ProfileMap> {
     let Some(path) = path else {
         return Ok(ProfileMap::default());
     };
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    ProfileMap::from_csv(file).with_context(|| format!("reading {}", path.display()))
+    let bytes = read_settings_file(path, aws).await?;
+    ProfileMap::from_csv(bytes.as_slice()).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A small file that steers a run: a local path, or `s3://bucket/key` (read with the same AWS
+/// settings as the data), so that a scheduled worker reads the files the team keeps in S3.
+async fn read_settings_file(path: &Path, aws: &AwsArgs) -> Result<Vec<u8>> {
+    let text = path.to_string_lossy();
+    let Some(location) = s3::parse_s3_uri(&text) else {
+        return std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    };
+    let options = aws.options();
+    let config = sdk_config(&options).await;
+    let store = s3_object_store(&location.bucket, &config, &options)
+        .with_context(|| format!("connecting to {text}"))?;
+    let key = object_store::path::Path::from(location.prefix.as_str());
+    let object = store
+        .get(&key)
+        .await
+        .with_context(|| format!("reading {text}"))?;
+    let bytes = object
+        .bytes()
+        .await
+        .with_context(|| format!("reading {text}"))?;
+    Ok(bytes.to_vec())
 }
 
 /// `--prices FILE`, or the price book shipped with the binary.
@@ -160,17 +186,34 @@ pub fn prices(path: Option<&Path>) -> Result<PriceBookInUse> {
 }
 
 /// `--teams FILE`: identity globs → team and cost center.
-pub fn teams(path: Option<&Path>) -> Result<TeamRules> {
+pub async fn teams(path: Option<&Path>, aws: &AwsArgs) -> Result<TeamRules> {
     let Some(path) = path else {
         return Ok(TeamRules::default());
     };
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    TeamRules::from_csv(file).with_context(|| format!("reading {}", path.display()))
+    let bytes = read_settings_file(path, aws).await?;
+    TeamRules::from_csv(bytes.as_slice()).with_context(|| format!("reading {}", path.display()))
 }
 
 /// `--month`, checked.
 pub fn month(text: &str) -> Result<String, String> {
     bedrock_ledger::report::parse_month(text)
+}
+
+/// A report's `--month`: `YYYY-MM`, or the month of `yesterday` (a nightly job's last complete
+/// day), or `last-month` (UTC).
+pub fn report_month(text: &str) -> Result<String, String> {
+    month_relative_to(text, chrono::Utc::now().date_naive())
+}
+
+fn month_relative_to(text: &str, today: NaiveDate) -> Result<String, String> {
+    match text {
+        "yesterday" | "last-month" => {
+            let edge = DateEdge::Start;
+            let day = parse_date(text, today, edge).map_err(|e| e.to_string())?;
+            Ok(day.format("%Y-%m").to_string())
+        }
+        _ => month(text).map_err(|e| format!("{e}, `yesterday` or `last-month`")),
+    }
 }
 
 #[cfg(test)]
@@ -199,5 +242,26 @@ mod tests {
         for bad in ["2025-13-01", "tomorrow", "10/31/2025", ""] {
             assert!(parse_date(bad, today, DateEdge::Start).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn reads_report_months_relative_to_today() {
+        let first = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let mid = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let cases = [
+            ("yesterday", first, "2026-02"),
+            ("yesterday", mid, "2026-03"),
+            ("last-month", mid, "2026-02"),
+            ("2025-10", mid, "2025-10"),
+        ];
+        for (text, today, month) in cases {
+            assert_eq!(
+                month_relative_to(text, today).as_deref(),
+                Ok(month),
+                "{text} {today}"
+            );
+        }
+        assert!(month_relative_to("2025-13", mid).is_err());
+        assert!(month_relative_to("today", mid).is_err());
     }
 }

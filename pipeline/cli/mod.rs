@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand (`Args` + `execute`), errors printed with
 //! their context chain, and documented exit codes.
 
+mod athena;
 mod dataset;
 mod ingest;
 mod inputs;
@@ -28,6 +29,8 @@ pub mod exit {
     /// Other writers kept winning the commits this run needed; nothing half-done is visible.
     pub const RETRY_LATER: u8 = 4;
     pub const UNPRICED: u8 = 5;
+    /// Interrupted (Ctrl-C); a query running in Athena was stopped.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, Parser)]
@@ -87,6 +90,9 @@ enum Command {
     /// Keep the price book current: import AWS Price List offers, check a dataset's coverage.
     #[command(subcommand)]
     Prices(prices::Command),
+    /// Query the dataset in Amazon Athena: print its DDL, or register it in the Glue catalog.
+    #[command(subcommand)]
+    Athena(athena::Command),
 }
 
 /// Parses the command line, runs it and returns the exit code.
@@ -124,11 +130,16 @@ pub fn main() -> ExitCode {
             Command::Maintain(args) => maintain::execute(args).await,
             Command::Migrate(args) => migrate::execute(args).await,
             Command::Prices(command) => prices::execute(command).await,
+            Command::Athena(command) => athena::execute(command).await,
         }
     });
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) if is_broken_pipe(&error) => ExitCode::from(exit::OK),
+        Err(error) if is_interrupt(&error) => {
+            eprintln!("bedrock-ledger: {error:#}");
+            ExitCode::from(exit::INTERRUPTED)
+        }
         Err(error) if is_busy(&error) => {
             eprintln!("bedrock-ledger: {error:#}");
             ExitCode::from(exit::RETRY_LATER)
@@ -163,6 +174,23 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .chain()
         .filter_map(|e| e.downcast_ref::<io::Error>())
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Ctrl-C stopped an Athena query.
+fn is_interrupt(error: &anyhow::Error) -> bool {
+    use bedrock_ledger::athena::AthenaError;
+    use bedrock_ledger::query::QueryError;
+    use bedrock_ledger::report::chargeback::ChargebackError;
+    let interrupted = |query: Option<&QueryError>| matches!(query, Some(QueryError::Athena(athena)) if athena.is_interrupt());
+    error.chain().any(|e| {
+        e.downcast_ref::<AthenaError>()
+            .is_some_and(AthenaError::is_interrupt)
+            || interrupted(e.downcast_ref::<QueryError>())
+            || match e.downcast_ref::<ChargebackError>() {
+                Some(ChargebackError::Query(query)) => interrupted(Some(query)),
+                _ => false,
+            }
+    })
 }
 
 /// Other writers kept committing to the same data: the scheduler should retry later, not page

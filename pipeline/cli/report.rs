@@ -3,11 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use bedrock_ledger::query::{OutputFormat, format_result};
+use bedrock_ledger::dataset::tables::Table;
+use bedrock_ledger::query::{Engine, OutputFormat, format_result};
 use bedrock_ledger::report::chargeback::{Chargeback, chargeback, month_price_book};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
-use datafusion::prelude::SessionContext;
+use bedrock_ledger::source::aws::{s3_object_store, sdk_config};
+use bedrock_ledger::source::s3::parse_s3_uri;
+use object_store::ObjectStoreExt as _;
 
+use super::athena::EngineArgs;
 use super::dataset::open_dataset;
 use super::{exit, inputs, print_stdout, write_file};
 
@@ -15,7 +19,7 @@ use super::{exit, inputs, print_stdout, write_file};
 pub enum Command {
     /// The chargeback CSV of one month, with its JSON manifest.
     #[command(
-        after_help = "Example:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams fixtures/teams.csv --out chargeback-2026-10.csv"
+        after_help = "Examples:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams fixtures/teams.csv --out chargeback-2026-10.csv\n  # the same, computed by Athena over the tables `athena register` made:\n  bedrock-ledger report chargeback --month last-month --data s3://my-log-bucket/ledger/ \\\n    --engine athena --database ledger --athena-output s3://my-athena-results/ \\\n    --out s3://my-log-bucket/reports/chargeback.csv"
     )]
     Chargeback(ChargebackArgs),
     /// p50/p90/p99 and mean latency and time to first byte per model and month.
@@ -27,15 +31,16 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ChargebackArgs {
-    /// The month (YYYY-MM, UTC).
-    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
+    /// The month (YYYY-MM, UTC), or the month of `yesterday`, or `last-month`.
+    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::report_month)]
     month: String,
     /// The dataset: a directory or `s3://bucket/prefix/`.
     #[arg(long, value_name = "DIR|S3-URI")]
     data: String,
-    /// Write the CSV here and its manifest beside it (`<name>.manifest.json`); default: CSV to stdout.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    /// Write the CSV here (a file, or `s3://bucket/key.csv`) and its manifest beside it
+    /// (`<name>.manifest.json`); a `{month}` in the name becomes the month. Default: CSV to stdout.
+    #[arg(long, value_name = "FILE|S3-URI")]
+    out: Option<String>,
     /// CSV `pattern,team,cost_center` attributing identities to teams.
     #[arg(long, value_name = "FILE")]
     teams: Option<PathBuf>,
@@ -49,6 +54,8 @@ pub struct ChargebackArgs {
     /// (its manifest's `table_version`) exactly.
     #[arg(long, value_name = "VERSION")]
     as_of: Option<u64>,
+    #[command(flatten)]
+    engine: EngineArgs,
     #[command(flatten)]
     aws: inputs::AwsArgs,
 }
@@ -80,12 +87,29 @@ pub async fn execute(command: Command) -> Result<u8> {
 
 async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
     let dataset = open_dataset(&args.data, &args.aws).await?;
-    let teams = inputs::teams(args.teams.as_deref())?;
-    let profiles = inputs::profiles(args.profiles.as_deref())?;
-    let (ctx, version) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
+    let (engine, version): (Box<dyn Engine>, u64) = match args.engine.athena(&args.aws).await? {
+        Some(athena) => {
+            if args.teams.is_some() || args.profiles.is_some() || args.as_of.is_some() {
+                bail!(
+                    "with --engine athena, the teams and profiles are those given to `athena register`, and Athena reads the newest version: drop --teams, --profiles and --as-of"
+                );
+            }
+            // The version the manifest records: the newest when the queries start (a commit
+            // landing while Athena runs them is not excluded).
+            let invocations = dataset.open(Table::Invocations, None).await?;
+            (Box::new(athena), invocations.version().unwrap_or(0))
+        }
+        None => {
+            let teams = inputs::teams(args.teams.as_deref(), &args.aws).await?;
+            let profiles = inputs::profiles(args.profiles.as_deref(), &args.aws).await?;
+            let (ctx, version) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
+            (Box::new(ctx), version)
+        }
+    };
+    let engine = engine.as_ref();
     if let Some(path) = &args.prices {
         let prices = inputs::prices(Some(path))?;
-        let used = month_price_book(&ctx, &args.month).await?;
+        let used = month_price_book(engine, &args.month).await?;
         if used.as_deref() != Some(prices.sha256.as_str()) {
             bail!(
                 "{} was priced with another price book (sha256 {}); run `bedrock-ledger reprice --data {} --prices {}` first",
@@ -96,29 +120,54 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
             );
         }
     }
+    let report = build(engine, version, &args.month).await?;
+    warn_unpriced(&report);
     match &args.out {
         Some(out) => {
-            let report = write_chargeback(&ctx, version, &args.month, out).await?;
-            warn_unpriced(&report);
+            let csv = out.replace("{month}", &args.month);
+            let manifest = manifest_name(&csv);
+            // The manifest first: a CSV is never visible without the manifest that checks it.
+            write_output(&manifest, manifest_bytes(&report)?, &args.aws).await?;
+            write_output(&csv, report.csv.clone(), &args.aws).await?;
             eprintln!(
-                "wrote {} ({} rows, total {} USD) and {}",
-                out.display(),
-                report.manifest.rows,
-                report.manifest.total_cost_usd,
-                manifest_path(out).display()
+                "wrote {csv} ({} rows, total {} USD) and {manifest}",
+                report.manifest.rows, report.manifest.total_cost_usd,
             );
         }
-        None => {
-            let report = build(&ctx, version, &args.month).await?;
-            warn_unpriced(&report);
-            print_stdout(&report.csv)?;
-        }
+        None => print_stdout(&report.csv)?,
     }
     Ok(exit::OK)
 }
 
-pub async fn build(ctx: &SessionContext, table_version: u64, month: &str) -> Result<Chargeback> {
-    let report = chargeback(ctx, table_version, month)
+/// Writes `bytes` to a local file (atomically) or to `s3://bucket/key` (one put).
+async fn write_output(out: &str, bytes: Vec<u8>, aws: &inputs::AwsArgs) -> Result<()> {
+    let Some(location) = parse_s3_uri(out) else {
+        return write_file(Path::new(out), &bytes);
+    };
+    if location.prefix.is_empty() || location.prefix.ends_with('/') {
+        bail!("{out} names no object: give s3://bucket/key.csv");
+    }
+    let options = aws.options();
+    let store = s3_object_store(&location.bucket, &sdk_config(&options).await, &options)
+        .with_context(|| format!("connecting to {out}"))?;
+    store
+        .put(
+            &object_store::path::Path::from(location.prefix.as_str()),
+            bytes.into(),
+        )
+        .await
+        .with_context(|| format!("writing {out}"))?;
+    Ok(())
+}
+
+/// `report.csv` (a path or an S3 key) → `report.manifest.json`.
+fn manifest_name(csv: &str) -> String {
+    let stem = csv.strip_suffix(".csv").unwrap_or(csv);
+    format!("{stem}.manifest.json")
+}
+
+pub async fn build(engine: &dyn Engine, table_version: u64, month: &str) -> Result<Chargeback> {
+    let report = chargeback(engine, table_version, month)
         .await
         .with_context(|| format!("building the chargeback of {month}"))?;
     if report.manifest.grand_totals.requests == 0 {
@@ -149,24 +198,6 @@ fn warn_unpriced(report: &Chargeback) {
         );
     }
     eprintln!("  add their rates to the price book (--prices) and run `bedrock-ledger reprice`");
-}
-
-/// `report.csv` → `report.manifest.json`.
-pub fn manifest_path(csv: &Path) -> PathBuf {
-    csv.with_extension("manifest.json")
-}
-
-/// Builds the chargeback of `month` and writes the CSV to `out` and the manifest beside it.
-pub async fn write_chargeback(
-    ctx: &SessionContext,
-    table_version: u64,
-    month: &str,
-    out: &Path,
-) -> Result<Chargeback> {
-    let report = build(ctx, table_version, month).await?;
-    write_file(out, &report.csv)?;
-    write_file(&manifest_path(out), &manifest_bytes(&report)?)?;
-    Ok(report)
 }
 
 /// The manifest as written: pretty JSON and a final newline.

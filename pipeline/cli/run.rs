@@ -32,9 +32,9 @@ fn parse_ratio(text: &str) -> Result<f64, String> {
 }
 
 pub async fn execute(args: Args) -> Result<u8> {
-    let teams = inputs::teams(args.teams.as_deref())?;
+    let teams = inputs::teams(args.teams.as_deref(), &args.ingest.aws).await?;
     let (report, dataset) = ingest::ingest_inputs(&args.ingest).await?;
-    let profiles = inputs::profiles(args.ingest.profiles.as_deref())?;
+    let profiles = inputs::profiles(args.ingest.profiles.as_deref(), &args.ingest.aws).await?;
     let (ctx, version) = report_session(&dataset, None, &teams, &profiles).await?;
     let prices = inputs::prices(args.ingest.prices.as_deref())?;
     let touched: Vec<String> = report.months.keys().cloned().collect();

@@ -52,8 +52,8 @@ pub async fn execute(args: Args) -> Result<u8> {
         }
         (None, None) => unreachable!("clap requires SQL or --file"),
     };
-    let teams = inputs::teams(args.teams.as_deref())?;
-    let profiles = inputs::profiles(args.profiles.as_deref())?;
+    let teams = inputs::teams(args.teams.as_deref(), &args.aws).await?;
+    let profiles = inputs::profiles(args.profiles.as_deref(), &args.aws).await?;
     if args.format == OutputFormat::Parquet && args.out.is_none() && std::io::stdout().is_terminal()
     {
         bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");

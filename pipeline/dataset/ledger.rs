@@ -60,8 +60,8 @@ pub static LEDGER_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 
 /// The SQL that keeps the entry in force of each URI of `entries` (a table of the ledger's rows).
 pub const LATEST_ENTRIES: &str = "SELECT uri, size_bytes, version, kind, records, rejects, months, ingested_at FROM (\
-       SELECT *, row_number() OVER (PARTITION BY uri ORDER BY ingested_at DESC, version DESC) AS newest \
-       FROM entries) WHERE newest = 1";
+       SELECT *, row_number() OVER (PARTITION BY uri ORDER BY ingested_at DESC NULLS LAST, version DESC NULLS LAST) AS newest \
+       FROM entries) ranked WHERE newest = 1";
 
 /// The entries in force of some URIs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

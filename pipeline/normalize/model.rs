@@ -97,6 +97,24 @@ impl ProfileMap {
         self.entries.get(arn)
     }
 
+    /// `(arn, team, cost_center)` of every profile with a team tag, sorted by ARN.
+    pub fn team_tags(&self) -> Vec<(&str, &str, &str)> {
+        let mut tags: Vec<(&str, &str, &str)> = self
+            .entries
+            .iter()
+            .filter_map(|(arn, entry)| {
+                let team = entry.team.as_deref()?;
+                Some((
+                    arn.as_str(),
+                    team,
+                    entry.cost_center.as_deref().unwrap_or(""),
+                ))
+            })
+            .collect();
+        tags.sort_unstable();
+        tags
+    }
+
     fn target(&self, arn: &str) -> Option<&str> {
         self.entries.get(arn).map(|e| e.model_id.as_str())
     }

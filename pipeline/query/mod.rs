@@ -1,19 +1,22 @@
 //! SQL over the dataset, and turning results into bytes for the terminal or a file.
 //!
-//! Formatting is a pure function of the batches so it can be tested without a dataset.
+//! The same SQL runs on two engines ([`Engine`]): DataFusion over the dataset on this machine,
+//! or Amazon Athena over the same tables in S3. Formatting is a pure function of the batches so
+//! it can be tested without a dataset.
+
+pub mod literals;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
-use std::collections::HashMap;
 
-use datafusion::common::metadata::ScalarAndMetadata;
-use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 use parquet::arrow::ArrowWriter;
 
+use crate::athena::AthenaError;
 use crate::dataset::DatasetError;
 use crate::dataset::write::dataset_properties;
+use literals::{UnboundParameter, bind};
 
 /// How query results are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -37,28 +40,71 @@ pub struct QueryResult {
     pub batches: Vec<RecordBatch>,
 }
 
+/// Why a query gave no result.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Local(#[from] DatasetError),
+    #[error(transparent)]
+    Athena(#[from] AthenaError),
+    #[error(transparent)]
+    Unbound(#[from] UnboundParameter),
+}
+
+/// Which engine runs the SQL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// DataFusion, on this machine, over the dataset where it is (a directory or S3).
+    #[default]
+    Local,
+    /// Amazon Athena, over the tables `athena register` put in the Glue Data Catalog.
+    Athena,
+}
+
+/// Where SQL runs: [`SessionContext`] (DataFusion, here) or [`crate::athena::Athena`].
+#[async_trait::async_trait]
+pub trait Engine: Sync {
+    fn kind(&self) -> EngineKind;
+
+    /// Runs one statement, `$name` placeholders already bound.
+    async fn run(&self, sql: &str) -> Result<QueryResult, QueryError>;
+}
+
+#[async_trait::async_trait]
+impl Engine for SessionContext {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Local
+    }
+
+    async fn run(&self, sql: &str) -> Result<QueryResult, QueryError> {
+        Ok(run_local(self, sql).await?)
+    }
+}
+
+async fn run_local(ctx: &SessionContext, sql: &str) -> Result<QueryResult, DatasetError> {
+    let frame = ctx.sql(sql).await?;
+    let schema = SchemaRef::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    Ok(QueryResult { schema, batches })
+}
+
+/// Runs one SQL statement on `engine`, `$name` placeholders bound to `params` as literals.
+pub async fn run_on(
+    engine: &dyn Engine,
+    sql: &str,
+    params: &[(&str, &str)],
+) -> Result<QueryResult, QueryError> {
+    engine.run(&bind(sql, params)?).await
+}
+
 /// Runs one SQL statement in `ctx`, binding `$name` placeholders to `params`.
 pub async fn run_statement(
     ctx: &SessionContext,
     sql: &str,
     params: &[(&str, &str)],
 ) -> Result<QueryResult, DatasetError> {
-    let mut frame = ctx.sql(sql).await?;
-    if !params.is_empty() {
-        let values: HashMap<String, ScalarAndMetadata> = params
-            .iter()
-            .map(|(name, value)| {
-                (
-                    (*name).to_owned(),
-                    ScalarValue::Utf8(Some((*value).to_owned())).into(),
-                )
-            })
-            .collect();
-        frame = frame.with_param_values(ParamValues::Map(values))?;
-    }
-    let schema = SchemaRef::new(frame.schema().as_arrow().clone());
-    let batches = frame.collect().await?;
-    Ok(QueryResult { schema, batches })
+    let sql = bind(sql, params).map_err(|e| DatasetError::Invalid(e.to_string()))?;
+    run_local(ctx, &sql).await
 }
 
 /// Renders a result in `format`.

@@ -9,14 +9,12 @@
 use std::cmp::Reverse;
 
 use chrono::DateTime;
-use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::values::Columns;
 use super::{MonthRange, named_query, run_named};
-use crate::dataset::DatasetError;
 use crate::pricing::{format_micros, round_to_micros, sha256_hex};
-use crate::query::run_statement;
+use crate::query::{Engine, QueryError, run_on};
 
 /// The chargeback CSV header, in order.
 pub const HEADER: [&str; 18] = [
@@ -165,22 +163,22 @@ pub struct Chargeback {
 #[derive(Debug, thiserror::Error)]
 pub enum ChargebackError {
     #[error(transparent)]
-    Dataset(#[from] DatasetError),
+    Query(#[from] QueryError),
     #[error("writing the CSV: {0}")]
     Csv(#[from] csv::Error),
     #[error("the chargeback does not add up: {0}")]
     Inconsistent(String),
 }
 
-/// Builds the chargeback of `month` in a report session.
+/// Builds the chargeback of `month` on `engine` (a report session, or Athena).
 pub async fn chargeback(
-    ctx: &SessionContext,
+    engine: &dyn Engine,
     table_version: u64,
     month: &str,
 ) -> Result<Chargeback, ChargebackError> {
     let months = MonthRange::single(month).map_err(ChargebackError::Inconsistent)?;
     let query = named_query("chargeback").expect("the chargeback query ships with the binary");
-    let result = run_named(ctx, query, &months).await?;
+    let result = run_named(engine, query, &months).await?;
     let mut rows = Vec::new();
     for batch in &result.batches {
         let c = Columns::new(batch);
@@ -209,7 +207,7 @@ pub async fn chargeback(
     }
     sort_rows(&mut rows);
     let csv = render_csv(&rows)?;
-    let manifest = manifest(ctx, table_version, month, &rows, &csv).await?;
+    let manifest = manifest(engine, table_version, month, &rows, &csv).await?;
     Ok(Chargeback {
         rows,
         csv,
@@ -305,31 +303,21 @@ pub fn sum_csv(csv: &[u8]) -> Result<(Counts, Costs), ChargebackError> {
     Ok((counts, costs))
 }
 
-const GRAND_TOTALS_SQL: &str = "SELECT count(*), count(error_code), \
-     coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), \
-     coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0), \
-     sum(CASE WHEN price_status = 'unpriced' THEN 1 ELSE 0 END), \
-     sum(input_cost_usd), sum(output_cost_usd), sum(cache_read_cost_usd), sum(cache_write_cost_usd), sum(cost_usd), \
-     min(timestamp), max(timestamp), count(DISTINCT source) \
-     FROM invocations WHERE month = $month";
-
-const UNPRICED_SQL: &str = "SELECT model, count(*), sum(input_tokens), sum(output_tokens), \
-     sum(cache_read_tokens), sum(cache_write_tokens) \
-     FROM invocations WHERE month = $month AND price_status = 'unpriced' \
-     GROUP BY model ORDER BY model NULLS LAST";
-
-const REJECTS_SQL: &str = "SELECT count(*) FROM rejects \
-     WHERE source IN (SELECT DISTINCT source FROM invocations WHERE month = $month)";
+// The statements behind the manifest, in `sql/` so that the Athena SQL check reads them too:
+// they run on whichever engine builds the chargeback.
+const GRAND_TOTALS_SQL: &str = include_str!("sql/grand_totals.sql");
+const UNPRICED_SQL: &str = include_str!("sql/unpriced.sql");
+const REJECTS_SQL: &str = include_str!("sql/rejects.sql");
 
 async fn manifest(
-    ctx: &SessionContext,
+    engine: &dyn Engine,
     table_version: u64,
     month: &str,
     rows: &[ChargebackRow],
     csv: &[u8],
 ) -> Result<Manifest, ChargebackError> {
     let params = [("month", month)];
-    let totals = run_statement(ctx, GRAND_TOTALS_SQL, &params).await?;
+    let totals = run_on(engine, GRAND_TOTALS_SQL, &params).await?;
     let t = Columns::new(&totals.batches[0]);
     let grand_totals = Counts {
         requests: t.integer(0, 0),
@@ -351,7 +339,7 @@ async fn manifest(
         last_event: time(13),
         objects: t.integer(14, 0),
         rejects: {
-            let rejects = run_statement(ctx, REJECTS_SQL, &params).await?;
+            let rejects = run_on(engine, REJECTS_SQL, &params).await?;
             Columns::new(&rejects.batches[0]).integer(0, 0)
         },
     };
@@ -373,7 +361,7 @@ async fn manifest(
         )));
     }
 
-    let unpriced = run_statement(ctx, UNPRICED_SQL, &params).await?;
+    let unpriced = run_on(engine, UNPRICED_SQL, &params).await?;
     let mut unpriced_by_model = Vec::new();
     for batch in &unpriced.batches {
         let u = Columns::new(batch);
@@ -400,23 +388,22 @@ async fn manifest(
         rounding_difference_usd: format_picos(rounding_difference),
         unpriced_requests: grand_totals.unpriced_requests,
         unpriced_by_model,
-        price_book_sha256: month_price_book(ctx, month).await?,
+        price_book_sha256: month_price_book(engine, month).await?,
         table_version,
         coverage,
         csv_sha256: sha256_hex(csv),
     })
 }
 
-const PRICE_BOOKS_SQL: &str = "SELECT DISTINCT CAST(price_book_sha256 AS VARCHAR) \
-     FROM invocations WHERE month = $month ORDER BY 1";
+const PRICE_BOOKS_SQL: &str = include_str!("sql/price_books.sql");
 
 /// The price book that priced `month` (`None` when the month is empty). A month priced with
 /// several books cannot be reported: its rows would not add up to one price list.
 pub async fn month_price_book(
-    ctx: &SessionContext,
+    engine: &dyn Engine,
     month: &str,
 ) -> Result<Option<String>, ChargebackError> {
-    let books = run_statement(ctx, PRICE_BOOKS_SQL, &[("month", month)]).await?;
+    let books = run_on(engine, PRICE_BOOKS_SQL, &[("month", month)]).await?;
     let mut found = Vec::new();
     for batch in &books.batches {
         let c = Columns::new(batch);

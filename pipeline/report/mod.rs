@@ -3,7 +3,9 @@
 //! A report session has the dataset's tables plus `attribution` (team and cost center of every
 //! (identity, model_id) in the dataset, decided by [`crate::attribution`]) and the view
 //! `charged_invocations` (invocations with `team` and `cost_center`). Named queries are the `.sql`
-//! files in `queries/`, compiled into the binary; they take `$from_month` and `$to_month`.
+//! files in `queries/`, compiled into the binary; they take `$from_month` and `$to_month`. Each
+//! is written once for both engines, in the SQL DataFusion and Athena share; a query with no
+//! common form also has an Athena variant in `queries/athena/`.
 
 pub mod chargeback;
 pub mod coverage;
@@ -20,7 +22,7 @@ use crate::attribution::{TeamRules, attribute};
 use crate::dataset::read::register_tables;
 use crate::dataset::{Dataset, DatasetError, session};
 use crate::normalize::ProfileMap;
-use crate::query::{QueryResult, run_statement};
+use crate::query::{Engine, EngineKind, QueryError, QueryResult, run_on, run_statement};
 use values::Columns;
 
 /// A query shipped in `queries/`.
@@ -28,9 +30,19 @@ use values::Columns;
 pub struct NamedQuery {
     pub name: &'static str,
     pub sql: &'static str,
+    /// `queries/athena/<name>.sql`, for a query with no form common to both engines.
+    pub athena_sql: Option<&'static str>,
 }
 
 impl NamedQuery {
+    /// The text to run on `engine`.
+    pub fn sql_for(&self, engine: EngineKind) -> &'static str {
+        match (engine, self.athena_sql) {
+            (EngineKind::Athena, Some(athena)) => athena,
+            _ => self.sql,
+        }
+    }
+
     /// The first line of the file, without its `-- `.
     pub fn description(&self) -> &'static str {
         self.sql
@@ -42,12 +54,22 @@ impl NamedQuery {
 }
 
 macro_rules! named_queries {
-    ($($name:literal),* $(,)?) => {
-        [$(NamedQuery { name: $name, sql: include_str!(concat!("../../queries/", $name, ".sql")) }),*]
+    ($($name:literal $(+ $athena:ident)?),* $(,)?) => {
+        [$(NamedQuery {
+            name: $name,
+            sql: include_str!(concat!("../../queries/", $name, ".sql")),
+            athena_sql: named_queries!(@athena $name $($athena)?),
+        }),*]
+    };
+    (@athena $name:literal athena) => {
+        Some(include_str!(concat!("../../queries/athena/", $name, ".sql")))
+    };
+    (@athena $name:literal) => {
+        None
     };
 }
 
-/// Every named query, sorted by name.
+/// Every named query, sorted by name; `+ athena` marks one with an Athena variant.
 pub const NAMED_QUERIES: [NamedQuery; 9] = named_queries![
     "anomalies",
     "by_identity",
@@ -56,7 +78,7 @@ pub const NAMED_QUERIES: [NamedQuery; 9] = named_queries![
     "chargeback",
     "daily_trend",
     "error_rates",
-    "latency",
+    "latency" + athena,
     "top_spenders",
 ];
 
@@ -164,15 +186,15 @@ pub async fn report_session(
     Ok((ctx, version))
 }
 
-/// Runs a named query over `months`.
+/// Runs a named query over `months` on `engine`.
 pub async fn run_named(
-    ctx: &SessionContext,
+    engine: &dyn Engine,
     query: NamedQuery,
     months: &MonthRange,
-) -> Result<QueryResult, DatasetError> {
-    run_statement(
-        ctx,
-        query.sql,
+) -> Result<QueryResult, QueryError> {
+    run_on(
+        engine,
+        query.sql_for(engine.kind()),
         &[("from_month", &months.from), ("to_month", &months.to)],
     )
     .await
@@ -186,11 +208,13 @@ mod tests {
     fn every_named_query_has_a_description() {
         for query in NAMED_QUERIES {
             assert!(query.description().len() > 20, "{}", query.name);
-            assert!(
-                query.sql.contains("$from_month"),
-                "{} takes the month range",
-                query.name
-            );
+            for sql in [Some(query.sql), query.athena_sql].into_iter().flatten() {
+                assert!(
+                    sql.contains("$from_month") && sql.contains("$to_month"),
+                    "{} takes the month range",
+                    query.name
+                );
+            }
         }
         let mut names: Vec<&str> = NAMED_QUERIES.iter().map(|q| q.name).collect();
         names.sort();

@@ -92,3 +92,47 @@ fn latency_report_matches_its_query() {
         "{report}"
     );
 }
+
+/// The anomalies query computes its median without `median` (Athena has none): on every day of
+/// the anomaly fixture, with the thresholds lifted, it must give what DataFusion's `median`
+/// gives, for odd and even numbers of trailing days alike.
+#[test]
+fn the_portable_median_of_anomalies_is_datafusions_median() {
+    let work = Workspace::new();
+    work.ingest(&[&fixtures().join("anomaly")]);
+    let query = std::fs::read_to_string(fixtures().join("../queries/anomalies.sql"))
+        .unwrap()
+        .replace("$from_month", "'2025-10'")
+        .replace("$to_month", "'2025-10'");
+    let thresholds =
+        "WHERE trailing_days >= 3\n  AND CAST(spend AS DOUBLE) > 3 * trailing_median\n  AND";
+    let (start, end) = (
+        query.find("history AS (").expect("the history step"),
+        query
+            .find("SELECT\n  identity,\n  day,")
+            .expect("the final select"),
+    );
+    assert!(query.contains(thresholds), "the thresholds to lift");
+    let every_day = query.replace(thresholds, "WHERE");
+    let with_median = format!(
+        "{}trailing AS (\n  SELECT d.identity, d.day, d.spend,\n    \
+         median(CAST(h.spend AS DOUBLE)) AS trailing_median, count(h.day) AS trailing_days\n  \
+         FROM daily d JOIN daily h\n    \
+         ON h.identity = d.identity AND h.day < d.day AND h.day >= d.day - INTERVAL '14' DAY\n  \
+         GROUP BY d.identity, d.day, d.spend\n)\n{}",
+        &query[..start],
+        &query[end..]
+    )
+    .replace(thresholds, "WHERE");
+    let portable = work.sql_csv(&every_day);
+    assert_eq!(portable, work.sql_csv(&with_median));
+    let counts: std::collections::BTreeSet<&str> = portable
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(4))
+        .collect();
+    assert!(
+        counts.contains("4") && counts.contains("5"),
+        "even and odd trailing days: {counts:?}"
+    );
+}

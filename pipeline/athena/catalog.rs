@@ -324,14 +324,18 @@ fn hive_columns(schema: &Schema) -> Result<Vec<(String, String)>, AthenaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::athena::ddl::AthenaCatalog;
+    use crate::athena::ddl::{AthenaCatalog, Attribution};
     use crate::attribution::TeamRules;
     use crate::normalize::ProfileMap;
 
     fn catalog() -> AthenaCatalog {
         let root = url::Url::parse("s3://logs/ledger/").unwrap();
-        let none = (TeamRules::default(), ProfileMap::default());
-        AthenaCatalog::plan(&root, "ledger", &none.0, &none.1).unwrap()
+        let (teams, profiles) = (TeamRules::default(), ProfileMap::default());
+        let attribution = Attribution {
+            teams: &teams,
+            profiles: &profiles,
+        };
+        AthenaCatalog::plan(&root, "ledger", Some(attribution)).unwrap()
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //!
 //! - The three Delta tables (`invocations`, `rejects`, `ledger_entries`), read natively by
 //!   Athena engine 3: no column list, the schema and the live files come from the Delta log.
-//! - Attribution, as the local engine decides it ([`crate::attribution`]): a `teams` table of the
-//!   `--teams` rules (each glob also written as the anchored regular expression Athena's
+//! - With a teams file or a profile map, attribution as the local engine decides it
+//!   ([`crate::attribution`]): a `teams` table of the `--teams` rules (each glob also written as the anchored regular expression Athena's
 //!   `regexp_like` matches with, and its rule number: the first match wins), a `profile_teams`
 //!   table of the `--profiles` team tags, both CSV files under `<dataset>/athena/`, and the
 //!   `charged_invocations` view joining them to `invocations`.
@@ -65,13 +65,20 @@ pub struct AthenaCatalog {
 const TEAMS_COLUMNS: &[&str] = &["rule", "pattern", "regex", "team", "cost_center"];
 const PROFILE_TEAMS_COLUMNS: &[&str] = &["arn", "team", "cost_center"];
 
+/// What decides a request's team: the rules of a teams file and the team tags of profiles.
+#[derive(Clone, Copy, Debug)]
+pub struct Attribution<'a> {
+    pub teams: &'a TeamRules,
+    pub profiles: &'a ProfileMap,
+}
+
 impl AthenaCatalog {
-    /// The catalog of the dataset at `root` (`s3://bucket/prefix/`) in `database`.
+    /// The catalog of the dataset at `root` (`s3://bucket/prefix/`) in `database`, with the
+    /// `charged_invocations` view and its tables when an `attribution` is given.
     pub fn plan(
         root: &Url,
         database: &str,
-        teams: &TeamRules,
-        profiles: &ProfileMap,
+        attribution: Option<Attribution>,
     ) -> Result<Self, AthenaError> {
         check_database(database)?;
         if root.scheme() != "s3" {
@@ -97,36 +104,38 @@ impl AthenaCatalog {
             location: location(&format!("athena/{name}")),
             format: TableFormat::Csv { columns },
         };
-        let tables = vec![
+        let mut tables = vec![
             delta("invocations", Table::Invocations),
             delta("rejects", Table::Rejects),
             delta("ledger_entries", Table::Ledger),
-            csv("teams", TEAMS_COLUMNS),
-            csv("profile_teams", PROFILE_TEAMS_COLUMNS),
         ];
-        let files = vec![
-            RulesFile {
+        let mut views = vec![ViewDef {
+            name: "ingested_objects",
+            select: LATEST_ENTRIES.replace(
+                "FROM entries",
+                &format!("FROM {}", qualified(database, "ledger_entries")),
+            ),
+        }];
+        let mut files = Vec::new();
+        if let Some(Attribution { teams, profiles }) = attribution {
+            tables.push(csv("teams", TEAMS_COLUMNS));
+            tables.push(csv("profile_teams", PROFILE_TEAMS_COLUMNS));
+            files.push(RulesFile {
                 path: "athena/teams/teams.csv".to_owned(),
                 bytes: teams_csv(teams)?,
-            },
-            RulesFile {
+            });
+            files.push(RulesFile {
                 path: "athena/profile_teams/profile_teams.csv".to_owned(),
                 bytes: profile_teams_csv(profiles)?,
-            },
-        ];
-        let views = vec![
-            ViewDef {
-                name: "charged_invocations",
-                select: charged_invocations_select(database),
-            },
-            ViewDef {
-                name: "ingested_objects",
-                select: LATEST_ENTRIES.replace(
-                    "FROM entries",
-                    &format!("FROM {}", qualified(database, "ledger_entries")),
-                ),
-            },
-        ];
+            });
+            views.insert(
+                0,
+                ViewDef {
+                    name: "charged_invocations",
+                    select: charged_invocations_select(database),
+                },
+            );
+        }
         Ok(AthenaCatalog {
             database: database.to_owned(),
             tables,
@@ -406,7 +415,12 @@ mod tests {
             "pattern,team,cost_center\narn:aws:iam::1:user/*,web,CC-1\n*,rest,\n".as_bytes(),
         )
         .unwrap();
-        let catalog = AthenaCatalog::plan(&root, "ledger", &teams, &ProfileMap::default()).unwrap();
+        let profiles = ProfileMap::default();
+        let attribution = Attribution {
+            teams: &teams,
+            profiles: &profiles,
+        };
+        let catalog = AthenaCatalog::plan(&root, "ledger", Some(attribution)).unwrap();
         let locations: Vec<(&str, &str)> = catalog
             .tables
             .iter()
@@ -435,10 +449,20 @@ mod tests {
     }
 
     #[test]
+    fn without_attribution_there_is_no_charged_invocations() {
+        let root = Url::parse("s3://logs/ledger/").unwrap();
+        let catalog = AthenaCatalog::plan(&root, "ledger", None).unwrap();
+        let tables: Vec<&str> = catalog.tables.iter().map(|t| t.name).collect();
+        assert_eq!(tables, ["invocations", "rejects", "ledger_entries"]);
+        let views: Vec<&str> = catalog.views.iter().map(|v| v.name).collect();
+        assert_eq!(views, ["ingested_objects"]);
+        assert!(catalog.files.is_empty());
+    }
+
+    #[test]
     fn refuses_what_cannot_be_written_into_ddl() {
-        let none = (TeamRules::default(), ProfileMap::default());
         let plan = |root: &str, database: &str| {
-            AthenaCatalog::plan(&Url::parse(root).unwrap(), database, &none.0, &none.1)
+            AthenaCatalog::plan(&Url::parse(root).unwrap(), database, None)
         };
         assert!(plan("s3://b/p/", "ledger_2026").is_ok());
         for (root, database) in [

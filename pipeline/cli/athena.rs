@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::athena::catalog::{Registration, register};
-use bedrock_ledger::athena::ddl::AthenaCatalog;
+use bedrock_ledger::athena::ddl::{AthenaCatalog, Attribution};
 use bedrock_ledger::athena::{Athena, AthenaTarget};
 use bedrock_ledger::query::EngineKind;
 use bedrock_ledger::source::aws::sdk_config;
@@ -36,10 +36,12 @@ pub struct DdlArgs {
     /// The Glue database to put the tables in (lower-case letters, digits and _).
     #[arg(long, value_name = "DB")]
     database: String,
-    /// CSV `pattern,team,cost_center` attributing identities to teams (`charged_invocations`).
+    /// CSV `pattern,team,cost_center` attributing identities to teams: adds the `teams` table
+    /// and the `charged_invocations` view (which `query chargeback` and `report chargeback` read).
     #[arg(long, value_name = "FILE")]
     teams: Option<PathBuf>,
-    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles (team tags).
+    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles: their team tags
+    /// come first in `charged_invocations`.
     #[arg(long, value_name = "FILE")]
     profiles: Option<PathBuf>,
 }
@@ -117,12 +119,11 @@ async fn plan(args: &DdlArgs, aws: &inputs::AwsArgs) -> Result<AthenaCatalog> {
     let root = dataset_root(&args.data)?;
     let teams = inputs::teams(args.teams.as_deref(), aws).await?;
     let profiles = inputs::profiles(args.profiles.as_deref(), aws).await?;
-    Ok(AthenaCatalog::plan(
-        &root,
-        &args.database,
-        &teams,
-        &profiles,
-    )?)
+    let attribution = (args.teams.is_some() || args.profiles.is_some()).then_some(Attribution {
+        teams: &teams,
+        profiles: &profiles,
+    });
+    Ok(AthenaCatalog::plan(&root, &args.database, attribution)?)
 }
 
 async fn execute_register(args: RegisterArgs) -> Result<u8> {

@@ -15,11 +15,12 @@ pub struct Args {
     /// The dataset: a directory or `s3://bucket/prefix/`.
     #[arg(long, value_name = "DIR|S3-URI")]
     data: String,
-    /// The SQL statement (or use --file).
+    /// The SQL statement (or use --file); it may start with a `--` comment.
     #[arg(
         value_name = "SQL",
         required_unless_present = "file",
-        conflicts_with = "file"
+        conflicts_with = "file",
+        allow_hyphen_values = true
     )]
     sql: Option<String>,
     /// Read the SQL statement from a file.

@@ -66,11 +66,14 @@ enum Command {
     Sql(sql::Args),
     /// Run a named query from queries/ (or list them).
     #[command(
-        after_help = "Example:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2026-10 \\\n    --teams fixtures/teams.csv"
+        after_help = "Examples:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2026-10 \\\n    --teams fixtures/teams.csv\n  # in Athena, over the tables `athena register` made:\n  bedrock-ledger query by_identity --engine athena --database ledger \\\n    --athena-output s3://my-athena-results/ --month 2025-10 --format csv"
     )]
     Query(query::Args),
     /// Write a report: the monthly chargeback CSV and manifest, or latency per model.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams fixtures/teams.csv --out chargeback-2026-10.csv"
+    )]
     Report(report::Command),
     /// Recompute every cost in the dataset with a (new) price book, without reading any log.
     #[command(
@@ -89,9 +92,15 @@ enum Command {
     Migrate(migrate::Args),
     /// Keep the price book current: import AWS Price List offers, check a dataset's coverage.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  bedrock-ledger prices check --data sample-ledger --month 2026-10"
+    )]
     Prices(prices::Command),
     /// Query the dataset in Amazon Athena: print its DDL, or register it in the Glue catalog.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  bedrock-ledger athena register --data s3://my-log-bucket/ledger/ --database ledger \\\n    --teams teams.csv --athena-output s3://my-athena-results/"
+    )]
     Athena(athena::Command),
 }
 

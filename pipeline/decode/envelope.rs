@@ -10,8 +10,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::lenient::{LenientString, LenientU64};
-use super::message::{UnitContext, decode_log_message};
+use super::event::{EventMessage, LogEvent, describe_keys};
+use super::lenient::LenientString;
+use super::message::{UnitContext, decode_log_message, decode_record, reject};
 use super::{Normalize, Unit};
 use crate::rows::{Decoded, Reject, SourceFormat, excerpt};
 
@@ -26,14 +27,6 @@ struct Document {
     log_events: Option<Vec<LogEvent>>,
     #[serde(default)]
     events: Option<Vec<LogEvent>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LogEvent {
-    #[serde(default)]
-    timestamp: Option<LenientU64>,
-    #[serde(default)]
-    message: Option<LenientString>,
 }
 
 const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
@@ -92,17 +85,21 @@ pub fn decode_documents(
                 source,
                 format,
                 line: 0,
-                framing_time_ms: event
-                    .timestamp
-                    .and_then(|t| t.0)
-                    .and_then(|t| i64::try_from(t).ok()),
+                framing_time_ms: event.timestamp.and_then(|t| t.0),
                 normalizer,
             };
-            let message = event
-                .message
-                .and_then(LenientString::into_inner)
-                .unwrap_or_default();
-            decode_log_message(message.as_bytes(), ctx)
+            match &event.message {
+                Some(EventMessage::Text(text)) => decode_log_message(text.as_bytes(), ctx),
+                Some(EventMessage::Json(json)) => decode_record(json.as_bytes(), ctx),
+                Some(EventMessage::Other(what)) => reject(
+                    format!("log event message is {what}, not a JSON record"),
+                    what.as_bytes(),
+                ),
+                None => reject(
+                    "log event has no message (nor @message)".to_owned(),
+                    describe_keys(&event).as_bytes(),
+                ),
+            }
         })
         .collect();
     out
@@ -271,5 +268,37 @@ mod tests {
             [Unit::Invocation(i)] => assert_eq!(i.timestamp_ms, 1_759_276_800_000),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_event_without_a_usable_message_is_a_reject_that_says_why() {
+        let source: Arc<str> = Arc::from("file:///f");
+        let profiles = ProfileMap::default();
+        let page = br#"{"events":[{"timestamp":1,"msg":"x"},{"timestamp":2,"message":7},{"timestamp":3,"message":""}]}"#;
+        let units = decode_documents(page, SourceFormat::LogsCliPage, &source, &profiles).units;
+        let rejects: Vec<(String, String)> = units
+            .into_iter()
+            .map(|unit| match unit {
+                Unit::Reject { reason, excerpt } => (reason, excerpt),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            rejects,
+            [
+                (
+                    "log event has no message (nor @message)".to_owned(),
+                    "event keys: msg".to_owned()
+                ),
+                (
+                    "log event message is the number 7, not a JSON record".to_owned(),
+                    "the number 7".to_owned()
+                ),
+                (
+                    "log event message is not a JSON record".to_owned(),
+                    "(empty)".to_owned()
+                ),
+            ]
+        );
     }
 }

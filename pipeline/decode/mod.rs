@@ -7,7 +7,9 @@
 //! no files, network, clock or environment.
 
 pub mod compression;
+pub mod counter;
 pub mod envelope;
+pub mod event;
 pub mod lenient;
 pub mod lines;
 pub mod message;

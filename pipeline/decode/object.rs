@@ -39,6 +39,8 @@ pub struct ObjectSummary {
     pub noise_events: u64,
 }
 
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// First bytes read to classify an object; doubled until classification succeeds.
 const FIRST_SNIFF_BYTES: usize = 64 << 10;
 
@@ -74,11 +76,15 @@ pub fn decode_object(
         Compression::None => Box::new(raw),
     };
     let Sniffed {
-        head,
+        mut head,
         complete,
         classification,
         error,
     } = sniff(&mut content, name);
+    // A UTF-8 byte-order mark (Windows tools write one, PowerShell among them) is not content.
+    if head.starts_with(UTF8_BOM) {
+        head.drain(..UTF8_BOM.len());
+    }
     if let Some(error) = error {
         if classification == Classification::Unrecognized {
             emit_counted(object_reject(
@@ -412,10 +418,46 @@ mod tests {
             "{{\n    \"events\": [{{\"timestamp\": 1, \"message\": {}}}]\n}}",
             serde_json::to_string(&record("h")).unwrap()
         );
+        let bom = |text: &str| [UTF8_BOM, text.as_bytes()].concat();
+        // As people save pages: Logs Insights' `@timestamp`/`@message`, a message that is the
+        // record itself, CRLF line ends.
+        let saved_page = format!(
+            "{{\r\n  \"events\": [{{\"@timestamp\": \"2025-10-01 00:00:00.000\", \"@message\": {}}},\r\n    {{\"timestamp\": 1, \"message\": {}}}]\r\n}}\r\n",
+            serde_json::to_string(&record("i")).unwrap(),
+            record("j")
+        );
         use ObjectKind::*;
         // (name, bytes, kind, ids, rejects)
         type Case<'a> = (&'a str, Vec<u8>, ObjectKind, Vec<&'a str>, usize);
         let cases: Vec<Case> = vec![
+            (
+                "bom.json",
+                bom(&native),
+                Log(SourceFormat::S3Native),
+                vec!["a@1", "b@2"],
+                0,
+            ),
+            (
+                "bom-crlf.json.gz",
+                gzip(&bom(&native.replace('\n', "\r\n"))),
+                Log(SourceFormat::S3Native),
+                vec!["a@1", "b@2"],
+                0,
+            ),
+            (
+                "bom-page.json",
+                bom(&saved_page),
+                Log(SourceFormat::LogsCliPage),
+                vec!["i@1", "j@2"],
+                0,
+            ),
+            (
+                "bom-export",
+                bom(&export),
+                Log(SourceFormat::CloudWatchExport),
+                vec!["d@1", "c@2"],
+                0,
+            ),
             (
                 "n.json.gz",
                 gzip(native.as_bytes()),

@@ -12,6 +12,7 @@ use std::fmt;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use super::counter::Counter;
 use super::lenient::{Lenient, LenientString, LenientU64};
 
 /// A record as written by Bedrock, borrowing strings from the input where no unescaping is needed.
@@ -72,18 +73,18 @@ pub struct RawIdentity {
 #[derive(Debug, Default, Deserialize)]
 pub struct RawInput {
     #[serde(rename = "inputTokenCount", default)]
-    pub input_token_count: Option<LenientU64>,
+    pub input_token_count: Option<Counter>,
     #[serde(rename = "cacheReadInputTokenCount", default)]
-    pub cache_read_input_token_count: Option<LenientU64>,
+    pub cache_read_input_token_count: Option<Counter>,
     #[serde(rename = "cacheWriteInputTokenCount", default)]
-    pub cache_write_input_token_count: Option<LenientU64>,
+    pub cache_write_input_token_count: Option<Counter>,
 }
 
 /// `output` of a record: the output counter and the facts read from the response body.
 #[derive(Debug, Default, Deserialize)]
 pub struct RawOutput {
     #[serde(rename = "outputTokenCount", default)]
-    pub output_token_count: Option<LenientU64>,
+    pub output_token_count: Option<Counter>,
     #[serde(rename = "outputBodyJson", default)]
     pub body: Option<BodyFacts>,
 }
@@ -378,12 +379,15 @@ mod tests {
             Some("arn:aws:iam::111122223333:user/alice")
         );
         let input = raw.input().unwrap();
-        assert_eq!(input.input_token_count.unwrap().0, Some(12));
-        assert_eq!(input.cache_read_input_token_count.unwrap().0, Some(48210));
+        assert_eq!(input.input_token_count, Some(Counter::Count(12)));
+        assert_eq!(
+            input.cache_read_input_token_count,
+            Some(Counter::Count(48210))
+        );
         assert!(input.cache_write_input_token_count.is_none());
         assert_eq!(
-            raw.output().unwrap().output_token_count.unwrap().0,
-            Some(611)
+            raw.output().unwrap().output_token_count,
+            Some(Counter::Count(611))
         );
         let metadata = raw.request_metadata.as_ref().unwrap().get().unwrap();
         assert_eq!(metadata["team"].0.as_deref(), Some("web"));

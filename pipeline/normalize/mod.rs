@@ -9,6 +9,7 @@ pub mod model;
 
 use chrono::DateTime;
 
+use crate::decode::counter::Counter;
 use crate::decode::record::RawRecord;
 use crate::rows::{InferenceScope, Invocation, Origin, TokenCounts};
 pub use identity::resolve_principal;
@@ -29,6 +30,8 @@ pub enum NormalizeError {
     MissingTimestamp,
     #[error("record timestamp is not RFC 3339: {0:?}")]
     BadTimestamp(String),
+    #[error("{field} is {found}, not a token count (a whole number from 0 to {max})", max = crate::decode::counter::MAX_TOKEN_COUNT)]
+    BadCounter { field: &'static str, found: String },
 }
 
 /// Parses an RFC 3339 timestamp into UTC milliseconds since the epoch.
@@ -62,13 +65,27 @@ pub fn normalize(
 
     let input = raw.input();
     let output = raw.output();
-    let counter = |c: Option<&Option<crate::decode::lenient::LenientU64>>| {
-        c.and_then(|c| c.as_ref()).and_then(|c| c.0)
+    // An absent counter is 0 (documented); one that is present must be a token count.
+    let counter = |field: &'static str, c: Option<&Option<Counter>>| {
+        c.and_then(Option::as_ref)
+            .map(|c| {
+                c.count().map_err(|found| NormalizeError::BadCounter {
+                    field,
+                    found: found.to_owned(),
+                })
+            })
+            .transpose()
     };
-    let input_tokens = counter(input.map(|i| &i.input_token_count));
-    let cache_read = counter(input.map(|i| &i.cache_read_input_token_count));
-    let cache_write = counter(input.map(|i| &i.cache_write_input_token_count));
-    let output_tokens = counter(output.map(|o| &o.output_token_count));
+    let input_tokens = counter("inputTokenCount", input.map(|i| &i.input_token_count))?;
+    let cache_read = counter(
+        "cacheReadInputTokenCount",
+        input.map(|i| &i.cache_read_input_token_count),
+    )?;
+    let cache_write = counter(
+        "cacheWriteInputTokenCount",
+        input.map(|i| &i.cache_write_input_token_count),
+    )?;
+    let output_tokens = counter("outputTokenCount", output.map(|o| &o.output_token_count))?;
     let usage_reported = [input_tokens, cache_read, cache_write, output_tokens]
         .iter()
         .any(Option::is_some);
@@ -207,6 +224,49 @@ mod tests {
         for (json, error) in cases {
             assert_eq!(normalized(json).unwrap_err(), *error, "{json}");
         }
+    }
+
+    #[test]
+    fn rejects_a_counter_that_is_not_a_token_count() {
+        let bad = |field: &'static str, found: &str| NormalizeError::BadCounter {
+            field,
+            found: found.to_owned(),
+        };
+        let record = |usage: &str| {
+            format!(r#"{{"requestId":"r","timestamp":"2025-10-02T09:14:07Z",{usage}}}"#)
+        };
+        let cases = [
+            (
+                record(r#""input":{"inputTokenCount":-5}"#),
+                bad("inputTokenCount", "-5"),
+            ),
+            (
+                record(r#""input":{"inputTokenCount":18446744073709551616}"#),
+                bad("inputTokenCount", "18446744073709552000"),
+            ),
+            (
+                record(r#""input":{"inputTokenCount":1,"cacheReadInputTokenCount":2.5}"#),
+                bad("cacheReadInputTokenCount", "2.5"),
+            ),
+            (
+                record(r#""input":{"cacheWriteInputTokenCount":"many"}"#),
+                bad("cacheWriteInputTokenCount", r#""many""#),
+            ),
+            (
+                record(r#""output":{"outputTokenCount":true}"#),
+                bad("outputTokenCount", "true"),
+            ),
+        ];
+        for (json, error) in cases {
+            assert_eq!(normalized(&json).unwrap_err(), error, "{json}");
+        }
+        assert_eq!(
+            bad("inputTokenCount", "-5").to_string(),
+            "inputTokenCount is -5, not a token count (a whole number from 0 to 4294967295)"
+        );
+        let absent = normalized(&record(r#""input":{"inputTokenCount":null}"#)).unwrap();
+        assert_eq!(absent.tokens.input_tokens, 0);
+        assert!(!absent.usage_reported);
     }
 
     #[test]

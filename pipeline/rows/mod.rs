@@ -227,6 +227,10 @@ pub struct Reject {
 
 /// The first [`EXCERPT_BYTES`] bytes of `bytes` as text.
 pub fn excerpt(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        // A reject always shows something: that there was nothing is what it shows.
+        return "(empty)".to_owned();
+    }
     String::from_utf8_lossy(&bytes[..bytes.len().min(EXCERPT_BYTES)]).into_owned()
 }
 

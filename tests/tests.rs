@@ -13,5 +13,6 @@ mod incremental;
 mod migrate;
 mod prices;
 mod queries;
+mod reliability;
 mod s3;
 mod sample_run;

@@ -120,9 +120,13 @@ pub fn fail_on_unreadable(report: &IngestReport) -> Result<()> {
 
 /// One line saying what an ingest did.
 pub fn summary_line(report: &IngestReport) -> String {
+    let in_dataset = match report.objects_in_dataset {
+        0 => String::new(),
+        n => format!(" ({n} listed object(s) inside the dataset itself left out)"),
+    };
     if report.objects_read == 0 && report.log_groups_read == 0 && report.failed.is_empty() {
         return format!(
-            "nothing new: {} object(s) already ingested unchanged, no log object read",
+            "nothing new: {} object(s) already ingested unchanged, no log object read{in_dataset}",
             report.objects_unchanged
         );
     }
@@ -133,7 +137,7 @@ pub fn summary_line(report: &IngestReport) -> String {
         .collect();
     let duplicates = report.decoded_rows.saturating_sub(report.new_rows());
     format!(
-        "objects: {} read ({}), {} log group(s) read, {} skipped as noise, {} unchanged since an earlier run, {} changed and re-read, {} unreadable; records: {} decoded, {} outside --since/--until, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%)",
+        "objects: {} read ({}), {} log group(s) read, {} skipped as noise, {} unchanged since an earlier run, {} changed and re-read, {} unreadable; records: {} decoded, {} outside --since/--until, {} new, {} already present or duplicated; {} noise events; {} rejected ({:.2}%){in_dataset}",
         report.objects_read,
         kinds.join(", "),
         report.log_groups_read,

@@ -84,6 +84,8 @@ pub struct IngestReport {
     pub objects_read: u64,
     /// Objects skipped because the ledger has them at the same version.
     pub objects_unchanged: u64,
+    /// Listed objects skipped because they belong to the dataset itself (its tables, reports).
+    pub objects_in_dataset: u64,
     /// Objects read again because their version changed; their earlier rows were replaced.
     pub objects_changed: u64,
     /// Records left out because their event time is outside `--since`/`--until`.
@@ -154,6 +156,17 @@ fn pause_point(point: &str) {
     }
 }
 
+/// Whether `object` lies under the dataset's root (a directory or an S3 prefix).
+fn inside_dataset(object: &SourceObject, root: &url::Url) -> bool {
+    match (&object.location, root.scheme()) {
+        (Location::File(path), "file") => root
+            .to_file_path()
+            .is_ok_and(|dir| std::path::absolute(path).is_ok_and(|path| path.starts_with(dir))),
+        (Location::S3 { .. }, "s3") => object.uri.starts_with(root.as_str()),
+        _ => false,
+    }
+}
+
 /// Ingests `objects` into `dataset`.
 pub async fn ingest(
     objects: Vec<SourceObject>,
@@ -163,6 +176,18 @@ pub async fn ingest(
     let started = Instant::now();
     if options.full_refresh && options.shard.is_some_and(|s| s.count() > 1) {
         return Err(IngestError::RefreshOfShard);
+    }
+    // The dataset may sit under an input prefix (`run s3://logs/ --data s3://logs/ledger/`): its
+    // tables, logs and reports are never input.
+    let (objects, in_dataset): (Vec<SourceObject>, Vec<SourceObject>) = objects
+        .into_iter()
+        .partition(|o| !inside_dataset(o, dataset.root()));
+    if !in_dataset.is_empty() {
+        tracing::info!(
+            objects = in_dataset.len(),
+            dataset = %dataset.root(),
+            "skipped the listed objects inside the dataset"
+        );
     }
     let objects_listed = objects.len() as u64;
     let objects: Vec<SourceObject> = match options.shard {
@@ -268,6 +293,7 @@ pub async fn ingest(
     }
     let mut report = IngestReport {
         objects_unchanged: unchanged,
+        objects_in_dataset: in_dataset.len() as u64,
         objects_changed: replaced.len() as u64,
         rejects: staged.rejects,
         noise_events: staged.noise_events,

@@ -3,12 +3,17 @@
 //! Listing is paginated. Under the native layout
 //! `AWSLogs/<account>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/`, a date window prunes
 //! the listing by key, so a nightly run lists one day per region, not the whole bucket; other
-//! layouts are listed whole and filtered by event time after decoding. Fetches are retried with
-//! backoff on throttling and 5xx by the SDK's standard retry policy.
+//! layouts are listed whole and filtered by event time after decoding. Requests are retried with
+//! backoff on throttling, 5xx and connection errors by the SDK's standard retry policy; a body
+//! that breaks off while it streams (which the SDK does not retry) is fetched again, whole, with
+//! backoff and jitter, up to [`BODY_ATTEMPTS`] times.
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use aws_sdk_s3::Client;
+use backon::{ExponentialBuilder, Retryable};
 use chrono::NaiveDate;
 
 use super::aws::error_chain;
@@ -157,21 +162,73 @@ fn object(bucket: &str, listed: &aws_sdk_s3::types::Object) -> Option<SourceObje
     })
 }
 
-/// Fetches one object whole (log objects are at most a few hundred MB compressed).
+/// Attempts at reading one object's body to its end.
+pub const BODY_ATTEMPTS: usize = 6;
+
+/// Fetches one object whole (log objects are at most a few hundred MB compressed). A body cut
+/// short (an error while it streams, or fewer bytes than its `Content-Length`) is fetched again.
 pub async fn fetch(client: &Client, bucket: &str, key: &str) -> Result<bytes::Bytes, S3Error> {
-    let response = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
+    let attempt = || async {
+        let response = client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| Fetch::Request(s3_error(bucket, key, e)))?;
+        let expected = response
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok());
+        let body = response
+            .body
+            .collect()
+            .await
+            .map_err(|e| Fetch::CutShort(s3_error(bucket, key, e)))?
+            .into_bytes();
+        match expected {
+            Some(expected) if expected != body.len() as u64 => Err(Fetch::CutShort(S3Error {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                message: format!("body cut short: {} of {expected} bytes", body.len()),
+            })),
+            _ => Ok(body),
+        }
+    };
+    attempt
+        .retry(body_backoff())
+        .when(|e| matches!(e, Fetch::CutShort(_)))
+        .notify(|error, delay| {
+            tracing::debug!(%error, ?delay, "fetching the object again");
+        })
         .await
-        .map_err(|e| s3_error(bucket, key, e))?;
-    let body = response
-        .body
-        .collect()
-        .await
-        .map_err(|e| s3_error(bucket, key, e))?;
-    Ok(body.into_bytes())
+        .map_err(Fetch::into_inner)
+}
+
+/// The waits between attempts at a body: 200 ms doubling to 5 s, with jitter, so that workers
+/// that lost their connections at once do not come back at once.
+fn body_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(BODY_ATTEMPTS - 1)
+        .with_jitter()
+}
+
+/// How an attempt at an object failed: the request (already retried by the SDK), or its body.
+#[derive(Debug, thiserror::Error)]
+enum Fetch {
+    #[error(transparent)]
+    Request(S3Error),
+    #[error(transparent)]
+    CutShort(S3Error),
+}
+
+impl Fetch {
+    fn into_inner(self) -> S3Error {
+        match self {
+            Fetch::Request(error) | Fetch::CutShort(error) => error,
+        }
+    }
 }
 
 #[cfg(test)]

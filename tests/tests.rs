@@ -12,6 +12,7 @@ mod exit_codes;
 mod incremental;
 mod migrate;
 mod prices;
+mod properties;
 mod queries;
 mod reliability;
 mod s3;

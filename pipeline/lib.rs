@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod decode;
 pub mod ingest;
 pub mod normalize;
+pub mod pause;
 pub mod pricing;
 pub mod query;
 pub mod report;

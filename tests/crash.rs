@@ -4,11 +4,13 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use bedrock_ledger::pause::POINTS;
+
+use crate::concurrency::wait_for_pause;
 use crate::util::{TABLE_DUMP_SQL, Workspace, walk};
 
 /// Writes `objects` gzip JSON-lines objects of body-heavy records over two months into `dir`,
@@ -65,6 +67,22 @@ fn snapshot(work: &Workspace) -> (String, String) {
     )
 }
 
+/// Kills a writer at `point` (which it must reach), runs it again, and returns the dataset.
+fn kill_at_then_rerun(work: &Workspace, logs: &Path, point: &str) -> (String, String) {
+    let mut child = ingest_command(work, logs)
+        .env("BEDROCK_LEDGER_PAUSE_AT", point)
+        .spawn()
+        .unwrap();
+    wait_for_pause(&mut child, point);
+    let rerun = ingest_command(work, logs).output().unwrap();
+    assert!(
+        rerun.status.success(),
+        "rerun after a kill at {point}: {}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    snapshot(work)
+}
+
 #[test]
 fn killed_runs_leave_nothing_a_rerun_does_not_repair() {
     let corpus = Workspace::new();
@@ -72,48 +90,40 @@ fn killed_runs_leave_nothing_a_rerun_does_not_repair() {
     write_corpus(&logs, 24, 120);
 
     let clean = Workspace::new();
-    let started = Instant::now();
     let status = ingest_command(&clean, &logs).status().unwrap();
     assert!(status.success());
-    let clean_run = started.elapsed();
     let expected = snapshot(&clean);
     assert_eq!(expected.0.lines().count(), 1 + 24 * (120 - 3) + 3);
 
-    // Kill points spread over a whole run: decoding, staging, committing months, the ledger.
-    for tenth in [1u32, 3, 5, 7, 9] {
+    // Killed at every named point a first run passes: staged, a span's files written but not
+    // committed, a month committed, the rejects committed (the ledger not yet written).
+    let first_run_points = POINTS.iter().filter(|p| **p != "merge-source-written");
+    for point in first_run_points {
         let work = Workspace::new();
-        let mut child = ingest_command(&work, &logs).spawn().unwrap();
-        std::thread::sleep(clean_run * tenth / 10);
-        let _ = child.kill();
-        child.wait().unwrap();
-        let rerun = ingest_command(&work, &logs).output().unwrap();
-        assert!(
-            rerun.status.success(),
-            "{}",
-            String::from_utf8_lossy(&rerun.stderr)
+        assert_eq!(
+            kill_at_then_rerun(&work, &logs, point),
+            expected,
+            "killed at {point}"
         );
-        assert_eq!(snapshot(&work), expected, "killed at {tenth}/10 of a run");
         assert!(!work.data().join("_staging").exists() && !work.data().join("_tmp").exists());
     }
 
-    // Killed while adding to an existing dataset.
-    let work = Workspace::new();
+    // Killed while adding to an existing dataset that already holds some of the requests: the
+    // MERGE's source written, then a month committed.
     let mut files: Vec<_> = walk(&logs);
     files.sort();
-    let mut first = Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"));
-    first
-        .arg("ingest")
-        .args(&files[..12])
-        .args(["--data", &work.data().display().to_string()]);
-    assert!(first.status().unwrap().success());
-    let mut child = ingest_command(&work, &logs).spawn().unwrap();
-    std::thread::sleep(clean_run / 2);
-    let _ = child.kill();
-    child.wait().unwrap();
-    assert!(ingest_command(&work, &logs).status().unwrap().success());
-    assert_eq!(
-        snapshot(&work),
-        expected,
-        "killed while adding to a dataset"
-    );
+    for point in ["merge-source-written", "month-committed"] {
+        let work = Workspace::new();
+        let mut first = Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"));
+        first
+            .arg("ingest")
+            .args(&files[..12])
+            .args(["--data", &work.data().display().to_string()]);
+        assert!(first.status().unwrap().success());
+        assert_eq!(
+            kill_at_then_rerun(&work, &logs, point),
+            expected,
+            "killed at {point} while adding to a dataset"
+        );
+    }
 }

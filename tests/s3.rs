@@ -7,6 +7,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use bedrock_ledger::ingest::shard::Shard;
+use bedrock_ledger::pause::POINTS;
 
 use crate::util::{TABLE_DUMP_SQL, Workspace, logs};
 
@@ -295,11 +296,8 @@ async fn fetch_text(client: &Client, bucket: &str, key: &str) -> String {
 }
 
 /// Uploads a generated corpus of `objects` objects to a new bucket and ingests it once from
-/// there into a local dataset; returns the corpus URI, that dataset and how long the run took.
-async fn corpus_and_clean_run(
-    name: &str,
-    objects: usize,
-) -> (String, Workspace, std::time::Duration) {
+/// there into a local dataset; returns the corpus URI and that dataset.
+async fn corpus_and_clean_run(name: &str, objects: usize) -> (String, Workspace) {
     let client = client();
     let bucket = bucket(&client, name).await;
     let corpus = Workspace::new();
@@ -308,38 +306,44 @@ async fn corpus_and_clean_run(
     let uri = format!("s3://{bucket}/AWSLogs/");
     let clean = Workspace::new();
     let clean_data = clean.data().display().to_string();
-    let started = std::time::Instant::now();
     run_s3(&["ingest", &uri, "--data", &clean_data]);
-    (uri, clean, started.elapsed())
+    (uri, clean)
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_killed_run_from_s3_is_repaired_by_the_next() {
-    let (uri, clean, clean_run) = corpus_and_clean_run("killed", 16).await;
+async fn a_run_killed_at_any_point_is_repaired_by_the_next_for_local_and_s3_datasets() {
+    let (uri, clean) = corpus_and_clean_run("killed", 16).await;
     let expected = clean.sql_csv(TABLE_DUMP_SQL);
-
-    for tenth in [2u32, 5, 8] {
+    let bucket = uri
+        .trim_start_matches("s3://")
+        .trim_end_matches("/AWSLogs/");
+    let points = POINTS.iter().filter(|p| **p != "merge-source-written");
+    for (point, in_s3) in points.flat_map(|p| [(p, false), (p, true)]) {
         let work = Workspace::new();
-        let data = work.data().display().to_string();
+        let data = if in_s3 {
+            format!("s3://{bucket}/ledger-{point}/")
+        } else {
+            work.data().display().to_string()
+        };
         let mut child = s3_command(&["ingest", &uri, "--data", &data])
-            .stderr(std::process::Stdio::null())
+            .env("BEDROCK_LEDGER_PAUSE_AT", point)
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(clean_run * tenth / 10);
-        let _ = child.kill();
-        child.wait().unwrap();
+        crate::concurrency::wait_for_pause(&mut child, point);
         run_s3(&["ingest", &uri, "--data", &data]);
+        let dump = run_s3(&["sql", "--data", &data, "--format", "csv", TABLE_DUMP_SQL]);
         assert_eq!(
-            work.sql_csv(TABLE_DUMP_SQL),
+            String::from_utf8_lossy(&dump.stdout),
             expected,
-            "killed at {tenth}/10 of a run"
+            "killed at {point} (dataset in S3: {in_s3})"
         );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn shards_and_a_killed_writer_on_a_dataset_in_s3_end_as_one_clean_run() {
-    let (uri, clean, _) = corpus_and_clean_run("shards", 12).await;
+    let (uri, clean) = corpus_and_clean_run("shards", 12).await;
     let data = format!("{}ledger/", uri.trim_end_matches("AWSLogs/"));
     // A shard that holds objects (the bucket's name, so the shards, differ from run to run) is
     // killed right after its first month commit; moto's conditional puts are not atomic, so the

@@ -55,6 +55,7 @@ use super::stage::StagedDay;
 use super::tables::invocations_table_schema;
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
+use crate::pause::pause_point;
 use crate::rows::PriceRows;
 use crate::rows::schema::{INVOCATION_BASE_SCHEMA, MONTH, PRICE_BOOK};
 
@@ -459,6 +460,7 @@ async fn commit_span(
     }
     let path = work_dir.join(format!("priced-{month}-{}.parquet", span.start_ms));
     tokio::task::block_in_place(|| write_kept_priced(copies, month, prices, &path))?;
+    pause_point("merge-source-written");
     let merged = merge_span(table, month, span, &path).await;
     std::fs::remove_file(&path).map_err(|e| DatasetError::io(&path, e))?;
     merged
@@ -565,6 +567,7 @@ async fn insert_span(
         }],
         not_matched_by_source_predicates: Vec::new(),
     };
+    pause_point("span-files-written");
     let snapshot = table.snapshot().map_err(delta)?;
     let committed = CommitBuilder::default()
         .with_actions(adds.iter().cloned().map(Action::Add).collect())

@@ -29,6 +29,7 @@ use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::envelope::{ApiEvent, decode_api_events};
 use crate::decode::{DecodeOptions, ObjectKind, ObjectSummary, decode_object};
 use crate::normalize::ProfileMap;
+use crate::pause::pause_point;
 use crate::pricing::PriceBookInUse;
 use crate::rows::Decoded;
 use crate::rows::SourceFormat;
@@ -141,18 +142,6 @@ fn kind_name(kind: ObjectKind) -> String {
         ObjectKind::Log(format) => format!("log:{}", format.as_str()),
         ObjectKind::Noise(noise) => format!("noise:{}", noise.as_str()),
         ObjectKind::Unrecognized => "unrecognized".to_owned(),
-    }
-}
-
-/// Test hook: with `BEDROCK_LEDGER_PAUSE_AT=<point>`, the run stops at that point, says so on
-/// stderr (`paused at <point>`) and waits to be killed. Tests use it to SIGKILL a writer at a
-/// point it really reached, rather than after a guessed delay.
-fn pause_point(point: &str) {
-    if std::env::var("BEDROCK_LEDGER_PAUSE_AT").is_ok_and(|p| p == point) {
-        eprintln!("paused at {point}");
-        loop {
-            std::thread::park();
-        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Reliability: the dataset kept under its own input prefix, secrets kept out of every message.
+//! Reliability: the dataset kept under its own input prefix, secrets kept out of every message,
+//! a dataset that cannot be written (read-only, disk full) left as it was.
 
 use crate::s3::{bucket, client, run_s3, s3_command, upload_tree};
 use crate::util::{Workspace, fixtures, logs};
@@ -111,4 +112,92 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Makes a directory tree immutable (`chattr -R +i`: even root cannot write to it, unlike a
+/// mode) for as long as it lives.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn new(dir: &std::path::Path) -> Self {
+        let status = std::process::Command::new("chattr")
+            .args(["-R", "+i"])
+            .arg(dir)
+            .status()
+            .expect("running chattr (e2fsprogs)");
+        assert!(status.success(), "chattr +i {}", dir.display());
+        Immutable(dir.to_owned())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .args(["-R", "-i"])
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// A dataset that cannot be written: the run says so and exits 1, and the dataset is as it was.
+#[test]
+fn a_read_only_dataset_is_a_clear_error_and_stays_as_it_was() {
+    let work = Workspace::new();
+    work.ingest(&[&logs().join("s3")]);
+    let before = work.sql_csv(crate::util::TABLE_DUMP_SQL);
+    let output = {
+        let _frozen = Immutable::new(&work.data());
+        work.run(&[
+            "ingest",
+            &logs().display().to_string(),
+            "--data",
+            &work.data().display().to_string(),
+        ])
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Operation not permitted")
+            && stderr.contains(&work.data().display().to_string()),
+        "the error names the place and the cause: {stderr}"
+    );
+    assert_eq!(work.sql_csv(crate::util::TABLE_DUMP_SQL), before);
+}
+
+/// A disk that fills up mid-run (a tmpfs mounted in a user namespace, filled to 128 KiB of free
+/// space after a first run): the run exits 1 naming the cause, and the dataset reads as it was.
+#[test]
+fn a_full_disk_is_a_clear_error_and_commits_nothing_half() {
+    let bin = env!("CARGO_BIN_EXE_bedrock-ledger");
+    let small = logs().join("s3").display().to_string();
+    let work = Workspace::new();
+    let corpus = work.path("corpus");
+    crate::crash::write_corpus(&corpus, 24, 1000);
+    let script = format!(
+        "set -e; mount -t tmpfs -o size=8m tmpfs /mnt; \
+         {bin} ingest {small} --data /mnt/data >/dev/null 2>&1; \
+         {bin} sql --data /mnt/data --format csv 'SELECT count(*) AS n FROM invocations'; \
+         dd if=/dev/zero of=/mnt/filler bs=64k 2>/dev/null || true; truncate -s -128k /mnt/filler; \
+         if {bin} ingest {corpus} --data /mnt/data >/dev/null 2>{err}; then echo fit; \
+         else echo \"exit $?\"; grep -o 'No space left on device' {err} | head -1; fi; \
+         {bin} sql --data /mnt/data --format csv 'SELECT count(*) AS n FROM invocations'",
+        corpus = corpus.display(),
+        // Not on the full disk: the run must be able to say what went wrong.
+        err = work.path("stderr").display(),
+    );
+    let output = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .env_remove("BEDROCK_LEDGER_LOG")
+        .output()
+        .expect("running unshare (util-linux)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout, "n\n32\nexit 1\nNo space left on device\nn\n32\n",
+        "the second run ran out of space, said so, and left the 32 rows of the first"
+    );
 }

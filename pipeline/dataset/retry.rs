@@ -8,6 +8,11 @@
 //! [`retry_conflicts`] does that a bounded number of times, with exponential backoff and
 //! jitter so that racing workers spread out, then gives up with [`DatasetError::Busy`], which
 //! the CLI turns into its "retry later" exit code.
+//!
+//! A network fault that outlived the object store's own retries (a connection reset while a
+//! commit's conditional put was answered, say) is retried the same way: the attempt starts again
+//! from a fresh snapshot, so a commit that did land before the fault is found in the table (its
+//! requests are then stored, and the new attempt adds none of them twice).
 
 use std::future::Future;
 use std::time::Duration;
@@ -54,8 +59,22 @@ pub fn is_conflict(error: &DatasetError) -> bool {
     )
 }
 
-/// Runs `attempt` until it succeeds, fails with something other than a conflict, or has
-/// conflicted `policy.attempts` times. Each attempt must start from a fresh snapshot.
+/// Whether `error` is a network fault that a new attempt may not meet: an object store error
+/// from a remote store (S3) that is not an answer about the object (not found, already exists,
+/// precondition, permission). Local disk errors (full, read-only) are not transient.
+pub fn is_transient(error: &DatasetError) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(store) = current.downcast_ref::<object_store::Error>() {
+            return matches!(store, object_store::Error::Generic { store, .. } if *store != "LocalFileSystem");
+        }
+        source = current.source();
+    }
+    false
+}
+
+/// Runs `attempt` until it succeeds, fails with something other than a conflict or a transient
+/// fault, or has failed `policy.attempts` times. Each attempt must start from a fresh snapshot.
 pub async fn retry_conflicts<T, F, Fut>(
     location: &str,
     policy: RetryPolicy,
@@ -72,7 +91,7 @@ where
         .with_jitter();
     attempt
         .retry(backoff)
-        .when(is_conflict)
+        .when(|error| is_conflict(error) || is_transient(error))
         .notify(|error, wait| {
             tracing::info!(target: "commit_conflict", %location, ?wait, "{error}; retrying");
         })
@@ -143,5 +162,45 @@ mod tests {
         .await;
         assert!(matches!(failed, Err(DatasetError::Invalid(_))));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn network_faults_of_a_remote_store_are_transient_and_nothing_else() {
+        let store = |store: &'static str| DatasetError::Store {
+            location: "s3://b/t/".to_owned(),
+            source: object_store::Error::Generic {
+                store,
+                source: "connection reset by peer".into(),
+            },
+        };
+        let in_delta = DatasetError::delta(
+            "s3://b/t/",
+            DeltaTableError::Transaction {
+                source: TransactionError::ObjectStore {
+                    source: object_store::Error::Generic {
+                        store: "S3",
+                        source: "error sending request".into(),
+                    },
+                },
+            },
+        );
+        let not_found = DatasetError::Store {
+            location: "s3://b/t/".to_owned(),
+            source: object_store::Error::NotFound {
+                path: "t/_delta_log/1.json".to_owned(),
+                source: "404".into(),
+            },
+        };
+        let cases = [
+            (store("S3"), true),
+            (in_delta, true),
+            (store("LocalFileSystem"), false),
+            (not_found, false),
+            (conflict(), false),
+            (DatasetError::Invalid("bad".to_owned()), false),
+        ];
+        for (error, transient) in cases {
+            assert_eq!(is_transient(&error), transient, "{error}");
+        }
     }
 }

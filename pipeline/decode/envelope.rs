@@ -19,7 +19,9 @@ use crate::rows::{Decoded, Reject, SourceFormat, excerpt};
 /// Log events below this many per rayon task are not worth splitting further.
 const MIN_EVENTS_PER_TASK: usize = 8;
 
-#[derive(Debug, Deserialize)]
+/// A document of log events: a Firehose envelope or a CLI page (objects), or a JSON array of
+/// events as the Logs Insights console saves query results.
+#[derive(Debug, Default, Deserialize)]
 struct Document {
     #[serde(rename = "messageType", default)]
     message_type: Option<LenientString>,
@@ -27,6 +29,41 @@ struct Document {
     log_events: Option<Vec<LogEvent>>,
     #[serde(default)]
     events: Option<Vec<LogEvent>>,
+}
+
+/// [`Document`], from an object or from an array of events.
+#[derive(Debug)]
+struct AnyDocument(Document);
+
+struct AnyDocumentVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnyDocumentVisitor {
+    type Value = AnyDocument;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a log document (an object, or an array of events)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<AnyDocument, A::Error> {
+        Document::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(AnyDocument)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnyDocument, A::Error> {
+        let mut events = Vec::new();
+        while let Some(event) = seq.next_element::<LogEvent>()? {
+            events.push(event);
+        }
+        Ok(AnyDocument(Document {
+            events: Some(events),
+            ..Document::default()
+        }))
+    }
+}
+
+impl<'de> Deserialize<'de> for AnyDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyDocumentVisitor)
+    }
 }
 
 const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
@@ -50,12 +87,12 @@ pub fn decode_documents(
 ) -> DocumentUnits {
     let mut out = DocumentUnits::default();
     let mut events = Vec::new();
-    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Document>();
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<AnyDocument>();
     loop {
         let start = stream.byte_offset();
         match stream.next() {
             None => break,
-            Some(Ok(document)) => {
+            Some(Ok(AnyDocument(document))) => {
                 let is_control = document
                     .message_type
                     .and_then(LenientString::into_inner)

@@ -452,6 +452,17 @@ mod tests {
                 0,
             ),
             (
+                "insights.json",
+                bom(&format!(
+                    "[\r\n  {{\"@timestamp\": \"2025-10-01 00:00:00.000\", \"@message\": {}}},\r\n  {{\"@message\": {}}}\r\n]",
+                    serde_json::to_string(&record("k")).unwrap(),
+                    serde_json::to_string(&record("l")).unwrap()
+                )),
+                Log(SourceFormat::LogsCliPage),
+                vec!["k@1", "l@2"],
+                0,
+            ),
+            (
                 "bom-export",
                 bom(&export),
                 Log(SourceFormat::CloudWatchExport),

@@ -57,6 +57,7 @@ const RECORD_KEYS: [&[u8]; 5] = [
 ];
 const ENVELOPE_KEYS: [&[u8]; 2] = [b"messageType", b"logEvents"];
 const PAGE_KEYS: [&[u8]; 1] = [b"events"];
+const EVENT_MESSAGE_KEYS: [&[u8]; 2] = [b"@message", b"message"];
 /// Lines looked at when the first one does not decide (it may be a malformed line).
 const MAX_SNIFF_LINES: usize = 64;
 
@@ -102,13 +103,21 @@ fn classify_json_document(text: &[u8]) -> Option<SourceFormat> {
     let keys = top_level_keys(text);
     if has_any_key(&keys, &ENVELOPE_KEYS) {
         Some(SourceFormat::Firehose)
-    } else if has_any_key(&keys, &PAGE_KEYS) {
+    } else if has_any_key(&keys, &PAGE_KEYS) || is_array_of_events(text) {
         Some(SourceFormat::LogsCliPage)
     } else if has_any_key(&keys, &RECORD_KEYS) {
         Some(SourceFormat::S3Native)
     } else {
         None
     }
+}
+
+/// `[{"@timestamp": …, "@message": …}, …]`: query results saved from the Logs Insights console.
+fn is_array_of_events(text: &[u8]) -> bool {
+    let Some(rest) = text.strip_prefix(b"[") else {
+        return false;
+    };
+    has_any_key(&top_level_keys(rest), &EVENT_MESSAGE_KEYS)
 }
 
 fn has_any_key(keys: &[&[u8]], wanted: &[&[u8]]) -> bool {

@@ -1,5 +1,6 @@
 //! Reliability: the dataset kept under its own input prefix, secrets kept out of every message,
-//! a dataset that cannot be written (read-only, disk full) left as it was.
+//! a dataset that cannot be written (read-only, disk full) left as it was, and a run through an
+//! S3 that fails in every way a network does (tests/fault_proxy.py).
 
 use crate::s3::{bucket, client, run_s3, s3_command, upload_tree};
 use crate::util::{Workspace, fixtures, logs};
@@ -199,5 +200,140 @@ fn a_full_disk_is_a_clear_error_and_commits_nothing_half() {
     assert_eq!(
         stdout, "n\n32\nexit 1\nNo space left on device\nn\n32\n",
         "the second run ran out of space, said so, and left the 32 rows of the first"
+    );
+}
+
+/// tests/fault_proxy.py in front of the test S3 server, faulting every `every`-th request.
+struct FaultProxy {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl FaultProxy {
+    fn start(every: u32) -> Self {
+        let python = std::env::var("BEDROCK_LEDGER_TEST_PYTHON")
+            .expect("BEDROCK_LEDGER_TEST_PYTHON is not set: run the suite with tests/run.sh");
+        let work = Workspace::new();
+        let port_file = work.path("port");
+        let mut proxy = FaultProxy {
+            child: std::process::Command::new(python)
+                .arg(fixtures().join("../tests/fault_proxy.py"))
+                .args(["--upstream", &crate::s3::endpoint(), "--port", "0"])
+                .args(["--every", &every.to_string(), "--slow-seconds", "0.5"])
+                .arg("--port-file")
+                .arg(&port_file)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("starting tests/fault_proxy.py"),
+            endpoint: String::new(),
+        };
+        for _ in 0..300 {
+            if let Ok(port) = std::fs::read_to_string(&port_file) {
+                proxy.endpoint = format!("http://127.0.0.1:{}", port.trim());
+                return proxy;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("tests/fault_proxy.py did not start");
+    }
+
+    /// Faults injected so far, by kind.
+    fn faults(&self) -> serde_json::Value {
+        let output = std::process::Command::new("python3")
+            .args(["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + '/__fault_proxy/stats').read().decode())"])
+            .arg(&self.endpoint)
+            .output()
+            .unwrap();
+        let stats: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        stats["faults"].clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The nightly job through an S3 that throttles (503 SlowDown), fails (500), resets
+/// connections, cuts bodies short and answers slowly, one request in five: it finishes in a
+/// single run, and exactly: the same table, rejects and chargeback as a clean local run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_through_a_faulty_s3_finishes_exactly_in_one_run() {
+    let client = client();
+    let bucket = bucket(&client, "faulty").await;
+    upload_tree(&client, &bucket, "logs/", &logs()).await;
+    let profiles = fixtures().join("profiles.csv").display().to_string();
+    let teams = fixtures().join("teams.csv").display().to_string();
+
+    let clean = Workspace::new();
+    let clean_data = clean.data().display().to_string();
+    let local_logs = logs().display().to_string();
+    clean.ok(&[
+        "run",
+        &local_logs,
+        "--data",
+        &clean_data,
+        "--profiles",
+        &profiles,
+        "--teams",
+        &teams,
+    ]);
+
+    let proxy = FaultProxy::start(5);
+    let data = format!("s3://{bucket}/ledger/");
+    let input = format!("s3://{bucket}/logs/");
+    let run = s3_command(&[
+        "run",
+        &input,
+        "--data",
+        &data,
+        "--profiles",
+        &profiles,
+        "--teams",
+        &teams,
+    ])
+    .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+    .output()
+    .unwrap();
+    assert!(
+        run.status.success(),
+        "the run failed through the faults:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let faults = proxy.faults();
+    eprintln!("faults injected and survived: {faults}");
+    for kind in ["slowdown", "error500", "reset", "short_body", "slow"] {
+        assert!(
+            faults[kind].as_u64().unwrap_or(0) > 0,
+            "no {kind} injected: {faults}"
+        );
+    }
+    drop(proxy);
+
+    for sql in [
+        crate::util::TABLE_DUMP_SQL,
+        "SELECT regexp_replace(source, '^(file://.*/fixtures/logs/|s3://[^/]+/logs/)', '') AS source, line, reason FROM rejects ORDER BY 1, 2, 3",
+    ] {
+        let remote = run_s3(&["sql", "--data", &data, "--format", "csv", sql]);
+        assert_eq!(String::from_utf8_lossy(&remote.stdout), clean.sql_csv(sql));
+    }
+    let chargeback = client
+        .get_object()
+        .bucket(&bucket)
+        .key("ledger/reports/chargeback-2026-10.csv")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert_eq!(
+        chargeback,
+        std::fs::read(clean.data().join("reports/chargeback-2026-10.csv")).unwrap()
     );
 }

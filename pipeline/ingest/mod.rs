@@ -23,7 +23,7 @@ use crate::dataset::invocations::{MonthChange, MonthCommit, commit_month};
 use crate::dataset::ledger::{self, Ledger, LedgerEntry};
 use crate::dataset::migrate::is_old_layout;
 use crate::dataset::rejects::commit_rejects;
-use crate::dataset::retry::RetryPolicy;
+use crate::dataset::retry::{RetryPolicy, retry_conflicts};
 use crate::dataset::stage::{Staged, StagedDay, Stager};
 use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::envelope::{ApiEvent, decode_api_events};
@@ -199,7 +199,10 @@ pub async fn ingest(
         .into());
     }
     for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
-        dataset.open_or_create(table).await?;
+        retry_conflicts(&dataset.table_location(table), options.retry, || async {
+            dataset.open_or_create(table).await.map(drop)
+        })
+        .await?;
     }
     if options.full_refresh {
         clear_data(dataset).await?;
@@ -359,7 +362,15 @@ pub async fn ingest(
             }),
         }
     }
-    ledger::append(ledger_table, &entries).await?;
+    // A blind append conflicts with nothing, but a network fault can still interrupt it: it is
+    // retried on a fresh table (an append that landed before the fault is then repeated, which
+    // is harmless: the entry in force of a URI is its newest, and the copies are equal).
+    let ledger_location = dataset.table_location(Table::Ledger);
+    retry_conflicts(&ledger_location, options.retry, || async {
+        let table = dataset.open(Table::Ledger, None).await?;
+        ledger::append(table, &entries).await.map(drop)
+    })
+    .await?;
     tracing::info!(
         target: "ingest_finished",
         plan_seconds = plan_time.as_secs_f64(),

@@ -10,6 +10,8 @@ use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
 use object_store::aws::{AmazonS3Builder, AwsCredential};
 use object_store::{CredentialProvider, ObjectStore};
 
+use super::resilient::Resilient;
+
 /// Attempts per request: throttling and 5xx are retried with exponential backoff and jitter.
 const MAX_ATTEMPTS: u32 = 6;
 
@@ -120,7 +122,8 @@ impl CredentialProvider for SdkCredentials {
     }
 }
 
-/// An object store over `bucket` configured like the SDK (region, endpoint, credentials).
+/// An object store over `bucket` configured like the SDK (region, endpoint, credentials), whose
+/// listings survive network faults ([`Resilient`]).
 pub fn s3_object_store(
     bucket: &str,
     config: &SdkConfig,
@@ -148,7 +151,7 @@ pub fn s3_object_store(
     if let Some(provider) = config.credentials_provider() {
         builder = builder.with_credentials(Arc::new(SdkCredentials(provider)));
     }
-    Ok(Arc::new(builder.build()?))
+    Ok(Arc::new(Resilient::new(Arc::new(builder.build()?))))
 }
 
 /// `http://host:port` → `http://bucket.host:port`.

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod cloudwatch;
 pub mod local;
+pub mod resilient;
 pub mod s3;
 
 use std::io::{self, BufRead};

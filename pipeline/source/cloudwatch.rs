@@ -1,8 +1,14 @@
 //! CloudWatch Logs as a source: `cwlogs://<log-group>[/<stream-prefix>]`, read with
 //! `FilterLogEvents` page by page until no next token is left (a page can be empty while a token
-//! is still set), so nothing is capped the way Logs Insights caps at 10,000 rows.
+//! is still set), so nothing is capped the way Logs Insights caps at 10,000 rows. A page whose
+//! answer breaks off or does not parse is asked for again (the SDK retries only throttling,
+//! 5xx and connection errors), up to 6 times with backoff and jitter.
+
+use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::SdkError;
+use backon::{ExponentialBuilder, Retryable};
 
 use super::aws::error_chain;
 
@@ -122,10 +128,23 @@ pub async fn filter_events(
     if let Some(prefix) = &target.stream_prefix {
         request = request.log_stream_name_prefix(prefix);
     }
-    let mut pages = request.into_paginator().send();
     let mut count = 0;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| error(&target.uri(), e))?;
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = (|| request.clone().set_next_token(next_token.clone()).send())
+            .retry(page_backoff())
+            .when(|e| {
+                // Throttling, 5xx and connection errors the SDK retried already; an answer
+                // whose body broke off or did not parse it does not retry.
+                matches!(
+                    e,
+                    SdkError::ResponseError(_)
+                        | SdkError::DispatchFailure(_)
+                        | SdkError::TimeoutError(_)
+                )
+            })
+            .await
+            .map_err(|e| error(&target.uri(), e))?;
         count += 1;
         let events = page
             .events()
@@ -138,8 +157,23 @@ pub async fn filter_events(
             })
             .collect();
         on_page(events);
+        // An unchanged token would ask for the same page again.
+        match page.next_token() {
+            Some(token) if next_token.as_deref() != Some(token) => {
+                next_token = Some(token.to_owned())
+            }
+            _ => return Ok(count),
+        }
     }
-    Ok(count)
+}
+
+/// Waits between attempts at one page: 200 ms doubling to 5 s, with jitter, 6 attempts.
+fn page_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(5)
+        .with_jitter()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ Usage:
   python tests/fault_proxy.py --upstream http://127.0.0.1:UP --port 0 --every N
          [--seed S] [--faults slowdown,error500,reset,short_body,slow]
          [--only GET,PUT,...] [--path-regex REGEX] [--port-file FILE]
-         [--slow-seconds SECONDS] [--verbose]
+         [--max-faults K] [--slow-seconds SECONDS] [--verbose]
 
 --every N       every N-th matching request is faulted (the N-th, 2N-th, ...), counted over the
                 whole proxy, all connections together. 0 disables faults (a plain proxy).
@@ -28,6 +28,10 @@ Usage:
 --only          only requests with these methods can be faulted (default: every method).
 --path-regex    only requests whose target (path and query, as sent) matches this regular
                 expression (re.search) can be faulted (default: every request).
+--max-faults K  fault at most K requests in all, then forward everything (a fault that
+                recovers: e.g. --every 1 --max-faults 1 --path-regex KEY faults one request).
+--slow-seconds  how long a `slow` answer waits (default 2).
+--verbose       log every request (and its status) on stderr.
 --port 0        pick a free port. Once listening, the port is written to --port-file (written
                 whole, then renamed into place) and `listening on http://127.0.0.1:PORT` is
                 printed on stdout.
@@ -49,7 +53,7 @@ when a short body could not be applied). `GET /__fault_proxy/stats` (never forwa
 counted) answers the counters as JSON; the same JSON is printed on stderr at exit (SIGTERM,
 SIGINT):
   {"requests": seen, "matching": eligible for a fault, "faults": {kind: injected, ...},
-   "skipped": {kind: n, ...}, "upstream_errors": n}
+   "skipped": {kind: n, ...}, "upstream_errors": n, "connections": client connections accepted}
 """
 
 import argparse
@@ -99,8 +103,10 @@ S3_ERRORS = {
 class Faults:
     """Which requests get which fault, and the counters. Thread-safe."""
 
-    def __init__(self, every, kinds, seed, methods, path_regex):
+    def __init__(self, every, kinds, seed, methods, path_regex, max_faults=None):
         self.every = every
+        self.max_faults = max_faults
+        self.decided = 0
         self.kinds = list(kinds)
         self.rng = random.Random(seed) if seed is not None else None
         self.turns = itertools.cycle(self.kinds)
@@ -112,6 +118,11 @@ class Faults:
         self.injected = {kind: 0 for kind in self.kinds}
         self.skipped = {kind: 0 for kind in self.kinds}
         self.upstream_errors = 0
+        self.connections = 0
+
+    def connected(self):
+        with self.lock:
+            self.connections += 1
 
     def decide(self, method, target):
         """Count one request; the fault it gets, or None."""
@@ -124,6 +135,9 @@ class Faults:
             self.matching += 1
             if self.every <= 0 or not self.kinds or self.matching % self.every:
                 return None
+            if self.max_faults is not None and self.decided >= self.max_faults:
+                return None
+            self.decided += 1
             return self.rng.choice(self.kinds) if self.rng else next(self.turns)
 
     def count(self, kind, injected, method, target):
@@ -144,6 +158,7 @@ class Faults:
                 "faults": dict(self.injected),
                 "skipped": dict(self.skipped),
                 "upstream_errors": self.upstream_errors,
+                "connections": self.connections,
             }
 
 
@@ -160,6 +175,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     slow_seconds = 2.0
     verbose = False
     timeout = 300  # an idle keep-alive connection is closed after this long
+
+    def setup(self):
+        super().setup()
+        self.faults.connected()
 
     def log_message(self, format, *args):
         if self.verbose:
@@ -497,6 +516,12 @@ def main(argv=None):
         help="comma-separated methods that can be faulted (default: all)",
     )
     parser.add_argument("--path-regex", default=None, help="targets that can be faulted")
+    parser.add_argument(
+        "--max-faults",
+        type=int,
+        default=None,
+        help="stop faulting after this many faulted requests (skipped short bodies count)",
+    )
     parser.add_argument("--port-file", default=None, help="write the port here when ready")
     parser.add_argument("--slow-seconds", type=float, default=2.0)
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
@@ -518,6 +543,7 @@ def main(argv=None):
         args.seed,
         set(args.only) if args.only is not None else None,
         args.path_regex,
+        args.max_faults,
     )
     ProxyHandler.slow_seconds = args.slow_seconds
     ProxyHandler.verbose = args.verbose

@@ -622,3 +622,74 @@ async fn ctrl_c_stops_the_query_in_athena() {
         "the binary told Athena to stop the query"
     );
 }
+
+/// `athena register` and a query through an API that throttles, fails and resets connections
+/// on every other request. (Not bodies cut short: moto, unlike Athena, ignores the idempotency
+/// token, so a start it performed but whose answer was lost would run a second query.)
+#[tokio::test]
+async fn register_and_query_survive_a_faulty_network() {
+    let region = "eu-south-1";
+    let bucket = bucket(&client(), "athena-faults").await;
+    let database = bucket.replace('-', "_");
+    let data = format!("s3://{bucket}/ledger/");
+    let profiles = fixtures().join("profiles.csv").display().to_string();
+    let teams = fixtures().join("teams.csv").display().to_string();
+    let logs = logs().display().to_string();
+    run_ok(
+        region,
+        &["ingest", &logs, "--data", &data, "--profiles", &profiles],
+    );
+    let proxy = crate::reliability::FaultProxy::start(2, "slowdown,error500,reset");
+    let through_proxy = |args: &[&str]| {
+        aws_command(region, args)
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .output()
+            .unwrap()
+    };
+    let register = through_proxy(&[
+        "athena",
+        "register",
+        "--data",
+        &data,
+        "--database",
+        &database,
+        "--teams",
+        &teams,
+        "--athena-output",
+        &format!("s3://{bucket}/athena-results/"),
+    ]);
+    assert!(register.status.success(), "{register:?}");
+    // Seeded now: the views `register` created took results of their own.
+    seed(region, &["rows", "1500"]);
+    let query = through_proxy(&[
+        "query",
+        "by_model",
+        "--engine",
+        "athena",
+        "--database",
+        &database,
+        "--athena-output",
+        &format!("s3://{bucket}/athena-results/"),
+        "--format",
+        "csv",
+    ]);
+    assert!(query.status.success(), "{query:?}");
+    let faults = proxy.faults();
+    for kind in ["slowdown", "error500", "reset"] {
+        assert!(
+            faults[kind].as_u64().unwrap_or(0) > 0,
+            "no {kind}: {faults}"
+        );
+    }
+    let tables = glue_client(region)
+        .get_tables()
+        .database_name(&database)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tables.table_list().len(), 5);
+    assert_eq!(
+        String::from_utf8(query.stdout).unwrap().lines().count(),
+        1501
+    );
+}

@@ -203,14 +203,15 @@ fn a_full_disk_is_a_clear_error_and_commits_nothing_half() {
     );
 }
 
-/// tests/fault_proxy.py in front of the test S3 server, faulting every `every`-th request.
-struct FaultProxy {
+/// tests/fault_proxy.py in front of the test AWS API server, faulting every `every`-th request
+/// with one of `faults` in turn (`slowdown,error500,reset,short_body,slow`).
+pub struct FaultProxy {
     child: std::process::Child,
-    endpoint: String,
+    pub endpoint: String,
 }
 
 impl FaultProxy {
-    fn start(every: u32) -> Self {
+    pub fn start(every: u32, faults: &str) -> Self {
         let python = std::env::var("BEDROCK_LEDGER_TEST_PYTHON")
             .expect("BEDROCK_LEDGER_TEST_PYTHON is not set: run the suite with tests/run.sh");
         let work = Workspace::new();
@@ -220,6 +221,7 @@ impl FaultProxy {
                 .arg(fixtures().join("../tests/fault_proxy.py"))
                 .args(["--upstream", &crate::s3::endpoint(), "--port", "0"])
                 .args(["--every", &every.to_string(), "--slow-seconds", "0.5"])
+                .args(["--faults", faults])
                 .arg("--port-file")
                 .arg(&port_file)
                 .stdout(std::process::Stdio::null())
@@ -239,7 +241,7 @@ impl FaultProxy {
     }
 
     /// Faults injected so far, by kind.
-    fn faults(&self) -> serde_json::Value {
+    pub fn faults(&self) -> serde_json::Value {
         let output = std::process::Command::new("python3")
             .args(["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + '/__fault_proxy/stats').read().decode())"])
             .arg(&self.endpoint)
@@ -282,7 +284,7 @@ async fn a_run_through_a_faulty_s3_finishes_exactly_in_one_run() {
         &teams,
     ]);
 
-    let proxy = FaultProxy::start(5);
+    let proxy = FaultProxy::start(5, "slowdown,error500,reset,short_body,slow");
     let data = format!("s3://{bucket}/ledger/");
     let input = format!("s3://{bucket}/logs/");
     let run = s3_command(&[

@@ -2,7 +2,9 @@
 //! idempotently. The database and tables are created, or updated where they differ from what
 //! the dataset needs (a rerun that changes nothing writes nothing); the attribution files are
 //! uploaded under the dataset; the views are created by Athena itself (`CREATE OR REPLACE
-//! VIEW`), which records each view's column types as its engine derives them.
+//! VIEW`), which records each view's column types as its engine derives them. Every call is
+//! repeated after a network fault ([`resend`]); a create repeated after it landed answers
+//! AlreadyExists, which counts as done.
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use super::ddl::{AthenaCatalog, TableDef, TableFormat};
 use super::{Athena, AthenaError};
 use crate::dataset::Dataset;
 use crate::query::Engine;
-use crate::source::aws::error_chain;
+use crate::source::aws::{error_chain, resend};
 
 /// What `register` did to each table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,7 +65,7 @@ pub async fn register(
 }
 
 async fn ensure_database(glue: &aws_sdk_glue::Client, name: &str) -> Result<(), AthenaError> {
-    match glue.get_database().name(name).send().await {
+    match resend(|| glue.get_database().name(name).send()).await {
         Ok(_) => return Ok(()),
         Err(e)
             if e.as_service_error()
@@ -80,7 +82,8 @@ async fn ensure_database(glue: &aws_sdk_glue::Client, name: &str) -> Result<(), 
         .description("Amazon Bedrock invocation logs, by bedrock-ledger")
         .build()
         .map_err(|e| AthenaError::Invalid(e.to_string()))?;
-    match glue.create_database().database_input(input).send().await {
+    // Repeated after a fault, a create that landed answers AlreadyExists: fine.
+    match resend(|| glue.create_database().database_input(input.clone()).send()).await {
         Ok(_) => Ok(()),
         // Another worker created it first.
         Err(e)
@@ -107,12 +110,13 @@ async fn put_table(
     database: &str,
     input: TableInput,
 ) -> Result<TableChange, AthenaError> {
-    let existing = match glue
-        .get_table()
-        .database_name(database)
-        .name(input.name())
-        .send()
-        .await
+    let existing = match resend(|| {
+        glue.get_table()
+            .database_name(database)
+            .name(input.name())
+            .send()
+    })
+    .await
     {
         Ok(found) => found.table().cloned(),
         Err(e)
@@ -129,12 +133,13 @@ async fn put_table(
         }
     };
     let Some(existing) = existing else {
-        return match glue
-            .create_table()
-            .database_name(database)
-            .table_input(input.clone())
-            .send()
-            .await
+        return match resend(|| {
+            glue.create_table()
+                .database_name(database)
+                .table_input(input.clone())
+                .send()
+        })
+        .await
         {
             Ok(_) => Ok(TableChange::Created),
             Err(e)
@@ -197,15 +202,17 @@ async fn update_table(
     database: &str,
     input: TableInput,
 ) -> Result<TableChange, AthenaError> {
-    glue.update_table()
-        .database_name(database)
-        .table_input(input)
-        .send()
-        .await
-        .map_err(|e| AthenaError::Api {
-            action: "UpdateTable",
-            detail: error_chain(&e),
-        })?;
+    resend(|| {
+        glue.update_table()
+            .database_name(database)
+            .table_input(input.clone())
+            .send()
+    })
+    .await
+    .map_err(|e| AthenaError::Api {
+        action: "UpdateTable",
+        detail: error_chain(&e),
+    })?;
     Ok(TableChange::Updated)
 }
 

@@ -3,8 +3,9 @@
 //! page of GetQueryResults (1,000 rows each) gathered into one typed result.
 //!
 //! Throttling and 5xx answers are retried by the SDK (its standard retry policy, configured in
-//! [`crate::source::aws::sdk_config`]); StartQueryExecution carries an idempotency token the
-//! SDK fills in, so a retried start does not run the query twice.
+//! [`crate::source::aws::sdk_config`]), and an answer cut short or unreadable by [`resend`];
+//! StartQueryExecution carries one idempotency token for all its attempts, so a repeated start
+//! does not run the query twice.
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use super::AthenaError;
 use super::results::{Column, is_header, to_result};
 use crate::query::{Engine, EngineKind, QueryError, QueryResult};
-use crate::source::aws::error_chain;
+use crate::source::aws::{error_chain, resend};
 
 /// How [`AthenaError::Cancelled`] names a cancel asked for by Ctrl-C here.
 pub(super) const BY_INTERRUPT: &str = " (interrupted here)";
@@ -70,10 +71,14 @@ impl Athena {
         if let Some(workgroup) = &self.target.workgroup {
             request = request.work_group(workgroup);
         }
-        let started = request.send().await.map_err(|e| AthenaError::Api {
-            action: "StartQueryExecution",
-            detail: error_chain(&e),
-        })?;
+        // One token for every attempt: Athena starts the query once however often it is sent.
+        let request = request.client_request_token(request_token());
+        let started = resend(|| request.clone().send())
+            .await
+            .map_err(|e| AthenaError::Api {
+                action: "StartQueryExecution",
+                detail: error_chain(&e),
+            })?;
         started
             .query_execution_id()
             .map(str::to_owned)
@@ -102,16 +107,17 @@ impl Athena {
     async fn poll(&self, id: &str) -> Result<(), AthenaError> {
         let mut delays = poll_delays();
         loop {
-            let execution = self
-                .client
-                .get_query_execution()
-                .query_execution_id(id)
-                .send()
-                .await
-                .map_err(|e| AthenaError::Api {
-                    action: "GetQueryExecution",
-                    detail: error_chain(&e),
-                })?;
+            let execution = resend(|| {
+                self.client
+                    .get_query_execution()
+                    .query_execution_id(id)
+                    .send()
+            })
+            .await
+            .map_err(|e| AthenaError::Api {
+                action: "GetQueryExecution",
+                detail: error_chain(&e),
+            })?;
             let status = execution.query_execution().and_then(|q| q.status());
             match status.and_then(|s| s.state()) {
                 Some(QueryExecutionState::Succeeded) => return Ok(()),
@@ -147,21 +153,24 @@ impl Athena {
             action: "GetQueryResults",
             detail: error_chain(e),
         };
-        let mut pages = self
+        let request = self
             .client
             .get_query_results()
             .query_execution_id(id)
-            .max_results(PAGE_ROWS)
-            .into_paginator()
-            .send();
+            .max_results(PAGE_ROWS);
         let mut columns: Option<Vec<Column>> = None;
         let mut rows: Vec<Vec<Option<String>>> = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| api_error(&e))?;
-            let Some(result_set) = page.result_set() else {
-                continue;
-            };
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = resend(|| request.clone().set_next_token(next_token.clone()).send())
+                .await
+                .map_err(|e| api_error(&e))?;
             let first_page = columns.is_none();
+            let Some(result_set) = page.result_set() else {
+                return Err(AthenaError::Malformed(
+                    "GetQueryResults returned no result set".into(),
+                ));
+            };
             let page_columns = columns.get_or_insert_with(|| {
                 result_set
                     .result_set_metadata()
@@ -194,9 +203,29 @@ impl Athena {
                 }
                 rows.push(values);
             }
+            // An unchanged token would ask for the same page again.
+            match page.next_token() {
+                Some(token) if next_token.as_deref() != Some(token) => {
+                    next_token = Some(token.to_owned())
+                }
+                _ => break,
+            }
         }
         to_result(&columns.unwrap_or_default(), &rows)
     }
+}
+
+/// A `ClientRequestToken` (32 to 128 characters) unique to one query start.
+fn request_token() -> String {
+    static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "bedrock-ledger-{:08x}-{nanos:032x}-{start:x}",
+        std::process::id()
+    )
 }
 
 /// The waits between polls: 200 ms growing by half each time to 5 s, as long as it runs.

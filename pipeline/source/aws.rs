@@ -4,9 +4,13 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_s3::error::SdkError;
+use backon::{ExponentialBuilder, Retryable};
 use object_store::aws::{AmazonS3Builder, AwsCredential};
 use object_store::{CredentialProvider, ObjectStore};
 
@@ -73,6 +77,33 @@ pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
         loader = loader.endpoint_url(endpoint);
     }
     loader.load().await
+}
+
+/// Sends a request again when its answer broke off or could not be read, or the connection
+/// failed even after the SDK's own retries (which cover throttling, 5xx and connection errors,
+/// not an answer whose body is cut short): up to 6 attempts, 200 ms doubling to 5 s, with
+/// jitter. Only for requests that are safe to repeat (reads, and writes with an idempotency
+/// token or an existence check).
+pub async fn resend<T, E, F, Fut>(send: F) -> Result<T, SdkError<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E>>>,
+{
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(5)
+        .with_jitter();
+    send.retry(backoff)
+        .when(|e| {
+            matches!(
+                e,
+                SdkError::ResponseError(_)
+                    | SdkError::DispatchFailure(_)
+                    | SdkError::TimeoutError(_)
+            )
+        })
+        .await
 }
 
 /// An SDK error with its causes: the SDK's errors say little in their own message.

@@ -4,13 +4,9 @@
 //! answer breaks off or does not parse is asked for again (the SDK retries only throttling,
 //! 5xx and connection errors), up to 6 times with backoff and jitter.
 
-use std::time::Duration;
-
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::SdkError;
-use backon::{ExponentialBuilder, Retryable};
 
-use super::aws::error_chain;
+use super::aws::{error_chain, resend};
 
 /// A log group and an optional stream-name prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,18 +127,7 @@ pub async fn filter_events(
     let mut count = 0;
     let mut next_token: Option<String> = None;
     loop {
-        let page = (|| request.clone().set_next_token(next_token.clone()).send())
-            .retry(page_backoff())
-            .when(|e| {
-                // Throttling, 5xx and connection errors the SDK retried already; an answer
-                // whose body broke off or did not parse it does not retry.
-                matches!(
-                    e,
-                    SdkError::ResponseError(_)
-                        | SdkError::DispatchFailure(_)
-                        | SdkError::TimeoutError(_)
-                )
-            })
+        let page = resend(|| request.clone().set_next_token(next_token.clone()).send())
             .await
             .map_err(|e| error(&target.uri(), e))?;
         count += 1;
@@ -165,15 +150,6 @@ pub async fn filter_events(
             _ => return Ok(count),
         }
     }
-}
-
-/// Waits between attempts at one page: 200 ms doubling to 5 s, with jitter, 6 attempts.
-fn page_backoff() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(5))
-        .with_max_times(5)
-        .with_jitter()
 }
 
 #[cfg(test)]

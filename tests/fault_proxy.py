@@ -358,7 +358,20 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             if fault == "slow":
                 self.faults.count(fault, True, self.command, target)
                 time.sleep(self.slow_seconds)
-            self._relay(response, target, fault == "short_body")
+            try:
+                self._relay(response, target, fault == "short_body")
+            except ClientGone:
+                raise
+            except (OSError, http.client.HTTPException) as err:
+                # The upstream broke off mid-answer, after the status line went out: the client
+                # sees its answer cut short, as it would from the upstream itself.
+                self.faults.upstream_error()
+                print(
+                    f"upstream error mid-answer {self.command} {target}: {err!r}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.close_connection = True
         finally:
             upstream.close()
 

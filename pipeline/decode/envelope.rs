@@ -1,9 +1,10 @@
-//! CloudWatch Logs documents: Firehose subscription envelopes and saved CLI pages.
+//! CloudWatch Logs documents: Firehose subscription envelopes, saved CLI pages, and Logs Insights
+//! results saved from the console (a JSON array of events).
 //!
-//! Both are JSON documents carrying log events whose `message` is a record serialized as a
-//! string. A Firehose object is several gzip members back to back, each holding one envelope; a
-//! CLI file is one page (or several pages appended). Documents may follow each other with or
-//! without whitespace between them. `CONTROL_MESSAGE` envelopes carry no data.
+//! All are JSON documents carrying log events ([`super::event`]) whose message is a record. A
+//! Firehose object is several gzip members back to back, each holding one envelope; a CLI file
+//! is one page (or several pages appended). Documents may follow each other with or without
+//! whitespace between them. `CONTROL_MESSAGE` envelopes carry no data.
 
 use std::sync::Arc;
 

@@ -1,10 +1,11 @@
 //! Decoding: from the bytes of one log object to invocations, rejects and noise counts.
 //!
 //! An object is classified by its content ([`sniff`]), never by its name alone, then framed
-//! ([`lines`] for JSON lines and export lines, [`envelope`] for Firehose envelopes and CLI pages)
-//! and every record in it is parsed ([`record`]) and normalized. Work inside a large object is
-//! spread over the rayon pool block by block. This layer reads only from the `Read` it is given:
-//! no files, network, clock or environment.
+//! ([`lines`] for JSON lines and export lines, [`envelope`] for Firehose envelopes, CLI pages and
+//! saved Logs Insights results, each event read by [`event`]) and every record in it is parsed
+//! ([`record`], its token counters strictly by [`counter`]) and normalized. Work inside a large
+//! object is spread over the rayon pool block by block. This layer reads only from the `Read` it
+//! is given: no files, network, clock or environment.
 
 pub mod compression;
 pub mod counter;

@@ -17,3 +17,7 @@ mod queries;
 mod reliability;
 mod s3;
 mod sample_run;
+
+// The fuzz targets' bodies, replayed on their seeds and saved findings (fuzz/README.md).
+#[path = "../fuzz/regressions_test.rs"]
+mod fuzz_regressions;

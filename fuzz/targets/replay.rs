@@ -37,9 +37,10 @@ fn main() {
     let last_panic: Arc<Mutex<Option<String>>> = Arc::default();
     let seen = Arc::clone(&last_panic);
     panic::set_hook(Box::new(move |info| {
-        let location = info
-            .location()
-            .map_or_else(|| "unknown location".to_owned(), |l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        let location = info.location().map_or_else(
+            || "unknown location".to_owned(),
+            |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+        );
         let message = info
             .payload()
             .downcast_ref::<&str>()
@@ -56,18 +57,30 @@ fn main() {
         let result = panic::catch_unwind(|| body(&data));
         let elapsed = started.elapsed();
         match result {
-            Ok(()) => println!("ok     {} ({} bytes, {elapsed:?})", file.display(), data.len()),
+            Ok(()) => println!(
+                "ok     {} ({} bytes, {elapsed:?})",
+                file.display(),
+                data.len()
+            ),
             Err(_) => {
                 panicked += 1;
                 let report = last_panic.lock().unwrap().take().unwrap_or_default();
-                println!("PANIC  {} ({} bytes, {elapsed:?})\n{report}", file.display(), data.len());
+                println!(
+                    "PANIC  {} ({} bytes, {elapsed:?})\n{report}",
+                    file.display(),
+                    data.len()
+                );
             }
         }
     }
     // The process's peak resident set (Linux), so a run over a whole corpus bounds its memory.
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     if let Some(peak) = status.lines().find(|l| l.starts_with("VmHWM:")) {
-        let kb: u64 = peak.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let kb: u64 = peak
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         println!("peak_rss_mb {}", kb.div_ceil(1024));
     }
     println!("{} passed, {panicked} failed", files.len() - panicked);

@@ -2,6 +2,7 @@
 //! the file named before any work starts.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::attribution::TeamRules;
@@ -12,7 +13,7 @@ use bedrock_ledger::source::aws::{
 };
 use bedrock_ledger::source::{DateWindow, SourceObject, Sources, cloudwatch, local, s3};
 use chrono::{Datelike, Months, NaiveDate};
-use object_store::ObjectStoreExt as _;
+use object_store::{ObjectStore, ObjectStoreExt as _};
 
 /// How to reach AWS (or an S3-compatible server), for `s3://` inputs.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -156,14 +157,9 @@ pub async fn profiles(path: Option<&Path>, aws: &AwsArgs) -> Result<ProfileMap> 
 /// settings as the data), so that a scheduled worker reads the files the team keeps in S3.
 async fn read_settings_file(path: &Path, aws: &AwsArgs) -> Result<Vec<u8>> {
     let text = path.to_string_lossy();
-    let Some(location) = s3::parse_s3_uri(&text) else {
+    let Some((store, key)) = s3_object(&text, aws).await? else {
         return std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     };
-    let options = aws.options();
-    let config = sdk_config(&options).await;
-    let store = s3_object_store(&location.bucket, &config, &options)
-        .with_context(|| format!("connecting to {text}"))?;
-    let key = object_store::path::Path::from(location.prefix.as_str());
     let object = store
         .get(&key)
         .await
@@ -173,6 +169,28 @@ async fn read_settings_file(path: &Path, aws: &AwsArgs) -> Result<Vec<u8>> {
         .await
         .with_context(|| format!("reading {text}"))?;
     Ok(bytes.to_vec())
+}
+
+/// The store and key of `s3://bucket/key` (configured like the SDK), or `None` for anything
+/// that is not an S3 URI (a local path).
+pub async fn s3_object(
+    uri: &str,
+    aws: &AwsArgs,
+) -> Result<Option<(Arc<dyn ObjectStore>, object_store::path::Path)>> {
+    let Some(location) = s3::parse_s3_uri(uri) else {
+        return Ok(None);
+    };
+    if location.prefix.is_empty() || location.prefix.ends_with('/') {
+        bail!("{uri} names no object: give s3://bucket/key");
+    }
+    let options = aws.options();
+    let config = sdk_config(&options).await;
+    let store = s3_object_store(&location.bucket, &config, &options)
+        .with_context(|| format!("connecting to {uri}"))?;
+    Ok(Some((
+        store,
+        object_store::path::Path::from(location.prefix.as_str()),
+    )))
 }
 
 /// `--prices FILE`, or the price book shipped with the binary.

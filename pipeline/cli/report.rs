@@ -7,8 +7,6 @@ use bedrock_ledger::dataset::tables::Table;
 use bedrock_ledger::query::{Engine, OutputFormat, format_result};
 use bedrock_ledger::report::chargeback::{Chargeback, chargeback, month_price_book};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
-use bedrock_ledger::source::aws::{s3_object_store, sdk_config};
-use bedrock_ledger::source::s3::parse_s3_uri;
 use object_store::ObjectStoreExt as _;
 
 use super::athena::EngineArgs;
@@ -141,20 +139,11 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
 
 /// Writes `bytes` to a local file (atomically) or to `s3://bucket/key` (one put).
 async fn write_output(out: &str, bytes: Vec<u8>, aws: &inputs::AwsArgs) -> Result<()> {
-    let Some(location) = parse_s3_uri(out) else {
+    let Some((store, key)) = inputs::s3_object(out, aws).await? else {
         return write_file(Path::new(out), &bytes);
     };
-    if location.prefix.is_empty() || location.prefix.ends_with('/') {
-        bail!("{out} names no object: give s3://bucket/key.csv");
-    }
-    let options = aws.options();
-    let store = s3_object_store(&location.bucket, &sdk_config(&options).await, &options)
-        .with_context(|| format!("connecting to {out}"))?;
     store
-        .put(
-            &object_store::path::Path::from(location.prefix.as_str()),
-            bytes.into(),
-        )
+        .put(&key, bytes.into())
         .await
         .with_context(|| format!("writing {out}"))?;
     Ok(())

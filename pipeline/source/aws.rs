@@ -79,6 +79,19 @@ pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
     loader.load().await
 }
 
+/// Attempts at anything sent again after a network fault, the first included.
+pub const NETWORK_ATTEMPTS: usize = 6;
+
+/// The waits between attempts after a network fault: 200 ms doubling to 5 s, with jitter so that
+/// workers that lost their connections at once do not come back at once.
+pub fn network_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(NETWORK_ATTEMPTS - 1)
+        .with_jitter()
+}
+
 /// Sends a request again when its answer broke off or could not be read, or the connection
 /// failed even after the SDK's own retries (which cover throttling, 5xx and connection errors,
 /// not an answer whose body is cut short): up to 6 attempts, 200 ms doubling to 5 s, with
@@ -89,12 +102,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError<E>>>,
 {
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(5))
-        .with_max_times(5)
-        .with_jitter();
-    send.retry(backoff)
+    send.retry(network_backoff())
         .when(|e| {
             matches!(
                 e,

@@ -5,7 +5,7 @@
 //! kind (a connection reset while the answer was being read), and a LIST page whose body breaks
 //! off fails the whole listing, and with them the opening of a Delta table (its log is listed,
 //! its checkpoint pointer read). [`Resilient`] wraps the S3 store and, on such a network fault,
-//! tries again with backoff and jitter, up to [`ATTEMPTS`] times: a listing goes on from after
+//! tries again with backoff and jitter ([`network_backoff`]): a listing goes on from after
 //! the last key it returned; a GET, a HEAD, an overwriting PUT, a copy are simply repeated
 //! (each is idempotent). A conditional PUT (a Delta commit) is not repeated here: whether it
 //! landed is for the commit's own retry to find out (`dataset::retry`).
@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
+use backon::BackoffBuilder;
 use futures::stream::{self, BoxStream, StreamExt};
 use object_store::path::Path;
 use object_store::{
@@ -24,8 +24,7 @@ use object_store::{
     PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
 };
 
-/// Attempts at one call or listing (the first included).
-pub const ATTEMPTS: usize = 6;
+use super::aws::network_backoff;
 
 /// An object store whose listings survive network faults.
 #[derive(Debug)]
@@ -51,15 +50,10 @@ fn is_network_fault(error: &object_store::Error) -> bool {
 }
 
 fn backoff() -> impl Iterator<Item = Duration> {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(5))
-        .with_max_times(ATTEMPTS - 1)
-        .with_jitter()
-        .build()
+    network_backoff().build()
 }
 
-/// Calls `call` again after each network fault, up to [`ATTEMPTS`] times.
+/// Calls `call` again after each network fault, as often as [`network_backoff`] allows.
 async fn repeated<T, F, Fut>(mut call: F) -> Result<T>
 where
     F: FnMut() -> Fut,

@@ -6,17 +6,15 @@
 //! layouts are listed whole and filtered by event time after decoding. Requests are retried with
 //! backoff on throttling, 5xx and connection errors by the SDK's standard retry policy; a body
 //! that breaks off while it streams (which the SDK does not retry) is fetched again, whole, with
-//! backoff and jitter, up to [`BODY_ATTEMPTS`] times.
+//! backoff and jitter ([`network_backoff`]).
 
 use std::sync::Arc;
 
-use std::time::Duration;
-
 use aws_sdk_s3::Client;
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 use chrono::NaiveDate;
 
-use super::aws::error_chain;
+use super::aws::{error_chain, network_backoff};
 use super::{DateWindow, Location, SourceObject};
 
 /// The segment after which a native layout has `<region>/YYYY/MM/DD/`.
@@ -162,9 +160,6 @@ fn object(bucket: &str, listed: &aws_sdk_s3::types::Object) -> Option<SourceObje
     })
 }
 
-/// Attempts at reading one object's body to its end.
-pub const BODY_ATTEMPTS: usize = 6;
-
 /// Fetches one object whole (log objects are at most a few hundred MB compressed). A body cut
 /// short (an error while it streams, or fewer bytes than its `Content-Length`) is fetched again.
 pub async fn fetch(client: &Client, bucket: &str, key: &str) -> Result<bytes::Bytes, S3Error> {
@@ -195,23 +190,13 @@ pub async fn fetch(client: &Client, bucket: &str, key: &str) -> Result<bytes::By
         }
     };
     attempt
-        .retry(body_backoff())
+        .retry(network_backoff())
         .when(|e| matches!(e, Fetch::CutShort(_)))
         .notify(|error, delay| {
             tracing::debug!(%error, ?delay, "fetching the object again");
         })
         .await
         .map_err(Fetch::into_inner)
-}
-
-/// The waits between attempts at a body: 200 ms doubling to 5 s, with jitter, so that workers
-/// that lost their connections at once do not come back at once.
-fn body_backoff() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(5))
-        .with_max_times(BODY_ATTEMPTS - 1)
-        .with_jitter()
 }
 
 /// How an attempt at an object failed: the request (already retried by the SDK), or its body.

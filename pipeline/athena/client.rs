@@ -1,6 +1,7 @@
 //! Running one statement on Athena: StartQueryExecution, GetQueryExecution polled with
-//! exponential backoff until the query ends, Ctrl-C turned into StopQueryExecution, and every
-//! page of GetQueryResults (1,000 rows each) gathered into one typed result.
+//! exponential backoff until the query ends, Ctrl-C (SIGINT: the tool runs on Unix) turned into
+//! StopQueryExecution, and every page of GetQueryResults (1,000 rows each) gathered into one
+//! typed result.
 //!
 //! Throttling and 5xx answers are retried by the SDK (its standard retry policy, configured in
 //! [`crate::source::aws::sdk_config`]), and an answer cut short or unreadable by [`resend`];
@@ -12,6 +13,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::AthenaError;
 use super::results::{Column, is_header, to_result};
@@ -85,11 +87,11 @@ impl Athena {
             .ok_or_else(|| AthenaError::Malformed("StartQueryExecution returned no id".into()))
     }
 
-    /// Polls query `id` until it ends; Ctrl-C stops it.
-    async fn wait(&self, id: &str) -> Result<(), AthenaError> {
+    /// Polls query `id` until it ends; Ctrl-C, from the moment `interrupt` was made, stops it.
+    async fn wait(&self, id: &str, interrupt: &mut Signal) -> Result<(), AthenaError> {
         tokio::select! {
             ended = self.poll(id) => ended,
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 self.client
                     .stop_query_execution()
                     .query_execution_id(id)
@@ -245,9 +247,13 @@ impl Engine for Athena {
     }
 
     async fn run(&self, sql: &str) -> Result<QueryResult, QueryError> {
+        // Listening before the start, not from the first poll of `tokio::signal::ctrl_c()`: a
+        // Ctrl-C while the start is under way is then held until the id is known, and stops the
+        // query instead of killing the process with the query still running in Athena.
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(AthenaError::Interrupt)?;
         let id = self.start(sql).await?;
         tracing::info!(query_execution_id = %id, "started an Athena query");
-        self.wait(&id).await?;
+        self.wait(&id, &mut interrupt).await?;
         Ok(self.fetch(&id).await?)
     }
 }

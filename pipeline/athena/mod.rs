@@ -42,6 +42,9 @@ pub enum AthenaError {
     /// A name or location cannot be written into Athena's SQL or the catalog.
     #[error("{0}")]
     Invalid(String),
+    /// Ctrl-C cannot be listened for, so a query could not be stopped when interrupted.
+    #[error("cannot listen for Ctrl-C: {0}")]
+    Interrupt(#[source] std::io::Error),
 }
 
 impl AthenaError {

@@ -1,9 +1,10 @@
--- Chargeback: tokens and exact cost per team, cost center, identity and model (what `report chargeback` rounds and writes)
+-- Chargeback: tokens and exact cost per team, cost center, identity, end user and model (what `report chargeback` rounds and writes)
 SELECT
   month,
   team,
   cost_center,
   identity,
+  end_user,
   principal_type,
   model,
   count(*) AS requests,
@@ -20,5 +21,5 @@ SELECT
   sum(CASE WHEN price_status = 'unpriced' THEN 1 ELSE 0 END) AS unpriced_requests
 FROM charged_invocations
 WHERE month BETWEEN $from_month AND $to_month
-GROUP BY month, team, cost_center, identity, principal_type, model
-ORDER BY month, total_cost_usd DESC NULLS LAST, team, cost_center, identity, model
+GROUP BY month, team, cost_center, identity, end_user, principal_type, model
+ORDER BY month, total_cost_usd DESC NULLS LAST, team, cost_center, identity, end_user, model

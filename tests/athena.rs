@@ -320,7 +320,8 @@ async fn register_creates_the_tables_in_glue_and_a_rerun_changes_nothing() {
         .unwrap()
         .into_bytes();
     assert!(
-        String::from_utf8_lossy(&teams_file).starts_with("rule,pattern,regex,team,cost_center\n1,"),
+        String::from_utf8_lossy(&teams_file)
+            .starts_with("rule,pattern,metadata_key,regex,team,cost_center\n1,"),
         "{teams_file:?}"
     );
     let views: Vec<String> = queries_sent(region)

@@ -178,7 +178,7 @@ fn reprice_applies_a_new_price_book_without_the_raw_logs() {
     );
     let total = |csv: &str| -> i128 {
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        reader.records().map(|r| micros(&r.unwrap()[16])).sum()
+        reader.records().map(|r| micros(&r.unwrap()[17])).sum()
     };
     // llm-gateway sonnet: geo (400 in, 610 out, 4000 read, 600 write) and dave eu. (320 in, 140 out)
     // at 3.30/16.50/0.33/4.125 = 0.018546; at twice the rates 0.037092.

@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
-use bedrock_ledger::attribution::{TeamRules, attribute};
+use bedrock_ledger::attribution::{Request, TeamRules, attribute};
 use bedrock_ledger::decode::compression::{Compression, detect_compression};
 use bedrock_ledger::decode::envelope::{ApiEvent, decode_api_events, decode_documents};
 use bedrock_ledger::decode::lines::{LineBlock, decode_block, for_each_block};
@@ -376,18 +376,40 @@ pub fn teams(data: &[u8]) {
         .collect();
     let text = String::from_utf8_lossy(data);
     let cells: Vec<&str> = text.split(['\n', ',']).map(str::trim).take(64).collect();
+    let keys = rules.metadata_keys();
+    fn request<'a>(
+        identity: Option<&'a str>,
+        model_id: Option<&'a str>,
+        metadata: &'a [(&'a str, &'a str)],
+    ) -> Request<'a> {
+        Request {
+            identity,
+            model_id,
+            metadata,
+        }
+    }
     for cell in &cells {
-        let by_identity = attribute(Some(cell), None, &rules, &profiles);
+        let by_identity = attribute(&request(Some(cell), None, &[]), &rules, &profiles);
         assert!(!by_identity.team.is_empty(), "a team is never empty");
-        let by_profile = attribute(None, Some(cell), &rules, &profiles);
+        let by_profile = attribute(&request(None, Some(cell), &[]), &rules, &profiles);
         assert!(!by_profile.team.is_empty(), "a team is never empty");
+        let metadata: Vec<(&str, &str)> = keys.iter().map(|key| (*key, *cell)).collect();
+        let by_metadata = attribute(&request(None, None, &metadata), &rules, &profiles);
+        assert!(
+            by_metadata.end_user.is_empty() || by_metadata.end_user == *cell,
+            "the end user is the metadata value a rule matched"
+        );
         std::hint::black_box(resolve_model(cell, &profiles));
     }
     for (pattern, _) in &rule_texts {
-        std::hint::black_box(attribute(Some(pattern), None, &rules, &profiles));
+        std::hint::black_box(attribute(
+            &request(Some(pattern), None, &[]),
+            &rules,
+            &profiles,
+        ));
     }
     for (arn, team) in &tags {
-        let by_profile = attribute(Some("x"), Some(arn), &rules, &profiles);
+        let by_profile = attribute(&request(Some("x"), Some(arn), &[]), &rules, &profiles);
         assert_eq!(&by_profile.team, team, "a tagged profile's team wins");
         std::hint::black_box(resolve_model(arn, &profiles));
     }

@@ -14,7 +14,7 @@ use arrow::datatypes::SchemaRef;
 use url::Url;
 
 use super::AthenaError;
-use crate::attribution::{TeamRules, UNALLOCATED};
+use crate::attribution::{RuleSubject, TeamRules, UNALLOCATED};
 use crate::dataset::ledger::LATEST_ENTRIES;
 use crate::dataset::tables::{Table, invocations_table_schema};
 use crate::normalize::ProfileMap;
@@ -62,7 +62,14 @@ pub struct AthenaCatalog {
     pub files: Vec<RulesFile>,
 }
 
-const TEAMS_COLUMNS: &[&str] = &["rule", "pattern", "regex", "team", "cost_center"];
+const TEAMS_COLUMNS: &[&str] = &[
+    "rule",
+    "pattern",
+    "metadata_key",
+    "regex",
+    "team",
+    "cost_center",
+];
 const PROFILE_TEAMS_COLUMNS: &[&str] = &["arn", "team", "cost_center"];
 
 /// What decides a request's team: the rules of a teams file and the team tags of profiles.
@@ -132,7 +139,7 @@ impl AthenaCatalog {
                 0,
                 ViewDef {
                     name: "charged_invocations",
-                    select: charged_invocations_select(database),
+                    select: charged_invocations_select(database, teams),
                 },
             );
         }
@@ -209,25 +216,74 @@ fn check_database(name: &str) -> Result<(), AthenaError> {
     }
 }
 
-/// `invocations` with the `team` and `cost_center` the local engine would give each row: the
-/// team tag of the request's application inference profile, else the first `teams` rule whose
-/// pattern matches the identity, else `UNALLOCATED`.
-fn charged_invocations_select(database: &str) -> String {
+/// `invocations` with the `team`, `cost_center` and `end_user` the local engine would give each
+/// row: the first `metadata:KEY=GLOB` rule matching the request's metadata (its value is the end
+/// user), else the team tag of the request's application inference profile, else the first
+/// identity rule matching the identity, else `UNALLOCATED`. The metadata keys the rules read are
+/// written into the view, so `athena register` with a changed teams file replaces it.
+fn charged_invocations_select(database: &str, teams: &TeamRules) -> String {
     let columns: Vec<String> = invocations_table_schema()
         .fields()
         .iter()
         .map(|f| format!("i.\"{}\"", f.name()))
         .collect();
+    let keys = teams.metadata_keys();
+    // Keys are letters, digits and `_-.:/@+` (checked when the teams file is read): safe in a
+    // string literal and a JSON path.
+    let extracted: String = keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| {
+            format!(
+                ",\n      json_extract_scalar(v.request_metadata, '$[\"{key}\"]') AS metadata_{k}"
+            )
+        })
+        .collect();
+    let metadata_rule = if keys.is_empty() {
+        "CAST(NULL AS INTEGER)".to_owned()
+    } else {
+        let matches: Vec<String> = keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| {
+                format!(
+                    "(r.metadata_key = '{key}' AND w.metadata_{k} <> '' AND regexp_like(w.metadata_{k}, r.regex))"
+                )
+            })
+            .collect();
+        format!(
+            "(SELECT min(CAST(r.rule AS INTEGER)) FROM {teams} r WHERE {})",
+            matches.join(" OR "),
+            teams = qualified(database, "teams"),
+        )
+    };
+    let end_user = if keys.is_empty() {
+        "''".to_owned()
+    } else {
+        let arms: String = keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| format!(" WHEN m.metadata_key = '{key}' THEN i.metadata_{k}"))
+            .collect();
+        format!("CASE{arms} ELSE '' END")
+    };
     format!(
         "SELECT {},\n  \
-           coalesce(p.team, t.team, '{UNALLOCATED}') AS team,\n  \
-           CASE WHEN p.team IS NOT NULL THEN p.cost_center\n    \
-             WHEN t.team IS NOT NULL THEN t.cost_center ELSE '' END AS cost_center\n\
+           CASE WHEN m.team IS NOT NULL THEN m.team WHEN p.team IS NOT NULL THEN p.team\n    \
+             WHEN t.team IS NOT NULL THEN t.team ELSE '{UNALLOCATED}' END AS team,\n  \
+           CASE WHEN m.team IS NOT NULL THEN m.cost_center WHEN p.team IS NOT NULL THEN p.cost_center\n    \
+             WHEN t.team IS NOT NULL THEN t.cost_center ELSE '' END AS cost_center,\n  \
+           {end_user} AS end_user\n\
          FROM (\n  \
-           SELECT v.*,\n    \
-             (SELECT min(CAST(r.rule AS INTEGER)) FROM {teams} r WHERE regexp_like(v.identity, r.regex)) AS team_rule\n  \
-           FROM {invocations} v\n\
+           SELECT w.*,\n    \
+             {metadata_rule} AS metadata_rule,\n    \
+             (SELECT min(CAST(r.rule AS INTEGER)) FROM {teams} r WHERE r.metadata_key = '' AND regexp_like(w.identity, r.regex)) AS team_rule\n  \
+           FROM (\n    \
+             SELECT v.*{extracted}\n    \
+             FROM {invocations} v\n  \
+           ) w\n\
          ) i\n\
+         LEFT JOIN {teams} m ON CAST(m.rule AS INTEGER) = i.metadata_rule\n\
          LEFT JOIN {teams} t ON CAST(t.rule AS INTEGER) = i.team_rule\n\
          LEFT JOIN {profile_teams} p ON p.arn = i.model_id",
         columns.join(", "),
@@ -250,11 +306,16 @@ fn teams_csv(teams: &TeamRules) -> Result<Vec<u8>, AthenaError> {
     writer.write_record(TEAMS_COLUMNS).map_err(csv_error)?;
     for (index, rule) in teams.rules().enumerate() {
         let number = (index + 1).to_string();
-        let regex = glob_regex(rule.pattern);
+        let regex = glob_regex(rule.glob);
+        let metadata_key = match rule.subject {
+            RuleSubject::Identity => "",
+            RuleSubject::Metadata(key) => key,
+        };
         writer
             .write_record([
                 number.as_str(),
                 rule.pattern,
+                metadata_key,
                 &regex,
                 rule.team,
                 rule.cost_center,
@@ -412,7 +473,8 @@ mod tests {
     fn plans_tables_under_the_dataset_root() {
         let root = Url::parse("s3://logs/ledger/").unwrap();
         let teams = TeamRules::from_csv(
-            "pattern,team,cost_center\narn:aws:iam::1:user/*,web,CC-1\n*,rest,\n".as_bytes(),
+            "pattern,team,cost_center\narn:aws:iam::1:user/*,web,CC-1\nmetadata:user_id=e*,data,CC-5\n*,rest,\n"
+                .as_bytes(),
         )
         .unwrap();
         let profiles = ProfileMap::default();
@@ -438,9 +500,10 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8(catalog.files[0].bytes.clone()).unwrap(),
-            "rule,pattern,regex,team,cost_center\n\
-             1,arn:aws:iam::1:user/*,^arn:aws:iam::1:user/.*$,web,CC-1\n\
-             2,*,^.*$,rest,\n"
+            "rule,pattern,metadata_key,regex,team,cost_center\n\
+             1,arn:aws:iam::1:user/*,,^arn:aws:iam::1:user/.*$,web,CC-1\n\
+             2,metadata:user_id=e*,user_id,^e.*$,data,CC-5\n\
+             3,*,,^.*$,rest,\n"
         );
         assert_eq!(
             String::from_utf8(catalog.files[1].bytes.clone()).unwrap(),

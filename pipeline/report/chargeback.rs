@@ -1,4 +1,4 @@
-//! The monthly chargeback: one CSV row per (team, cost center, identity, model) and a JSON
+//! The monthly chargeback: one CSV row per (team, cost center, identity, end user, model) and a JSON
 //! manifest that lets finance check it.
 //!
 //! Costs are summed exactly (12 decimals) and each row's cost rounded once, half to even, to the
@@ -17,11 +17,12 @@ use crate::pricing::{format_micros, round_to_micros, sha256_hex};
 use crate::query::{Engine, QueryError, run_on};
 
 /// The chargeback CSV header, in order.
-pub const HEADER: [&str; 18] = [
+pub const HEADER: [&str; 19] = [
     "month",
     "team",
     "cost_center",
     "identity",
+    "end_user",
     "principal_type",
     "model",
     "requests",
@@ -72,6 +73,8 @@ pub struct ChargebackRow {
     pub team: String,
     pub cost_center: String,
     pub identity: Option<String>,
+    /// The person a gateway request was made for (a `metadata:` teams rule); empty otherwise.
+    pub end_user: String,
     pub principal_type: String,
     pub model: Option<String>,
     pub counts: Counts,
@@ -183,22 +186,23 @@ pub async fn chargeback(
     for batch in &result.batches {
         let c = Columns::new(batch);
         for row in 0..c.rows() {
-            let exact = [12, 13, 14, 15, 16].map(|i| c.decimal(i, row));
+            let exact = [13, 14, 15, 16, 17].map(|i| c.decimal(i, row));
             rows.push(ChargebackRow {
                 month: c.text(0, row).unwrap_or_default(),
                 team: c.text(1, row).unwrap_or_default(),
                 cost_center: c.text(2, row).unwrap_or_default(),
                 identity: c.text(3, row),
-                principal_type: c.text(4, row).unwrap_or_default(),
-                model: c.text(5, row),
+                end_user: c.text(4, row).unwrap_or_default(),
+                principal_type: c.text(5, row).unwrap_or_default(),
+                model: c.text(6, row),
                 counts: Counts {
-                    requests: c.integer(6, row),
-                    failed_requests: c.integer(7, row),
-                    input_tokens: c.integer(8, row),
-                    output_tokens: c.integer(9, row),
-                    cache_read_tokens: c.integer(10, row),
-                    cache_write_tokens: c.integer(11, row),
-                    unpriced_requests: c.integer(17, row),
+                    requests: c.integer(7, row),
+                    failed_requests: c.integer(8, row),
+                    input_tokens: c.integer(9, row),
+                    output_tokens: c.integer(10, row),
+                    cache_read_tokens: c.integer(11, row),
+                    cache_write_tokens: c.integer(12, row),
+                    unpriced_requests: c.integer(18, row),
                 },
                 exact,
                 micros: exact.map(round_to_micros),
@@ -224,6 +228,7 @@ pub fn sort_rows(rows: &mut [ChargebackRow]) {
                 r.team.clone(),
                 r.cost_center.clone(),
                 (r.identity.is_none(), r.identity.clone()),
+                r.end_user.clone(),
                 (r.model.is_none(), r.model.clone()),
             )
         };
@@ -244,6 +249,7 @@ pub fn render_csv(rows: &[ChargebackRow]) -> Result<Vec<u8>, csv::Error> {
             row.team.clone(),
             row.cost_center.clone(),
             row.identity.clone().unwrap_or_default(),
+            row.end_user.clone(),
             row.principal_type.clone(),
             row.model.clone().unwrap_or_default(),
         ];
@@ -283,15 +289,15 @@ pub fn sum_csv(csv: &[u8]) -> Result<(Counts, Costs), ChargebackError> {
                 .ok_or_else(|| bad(HEADER[i]))
         };
         counts.add(&Counts {
-            requests: integer(6)?,
-            failed_requests: integer(7)?,
-            input_tokens: integer(8)?,
-            output_tokens: integer(9)?,
-            cache_read_tokens: integer(10)?,
-            cache_write_tokens: integer(11)?,
-            unpriced_requests: integer(17)?,
+            requests: integer(7)?,
+            failed_requests: integer(8)?,
+            input_tokens: integer(9)?,
+            output_tokens: integer(10)?,
+            cache_read_tokens: integer(11)?,
+            cache_write_tokens: integer(12)?,
+            unpriced_requests: integer(18)?,
         });
-        for (slot, column) in costs.iter_mut().zip(12..17) {
+        for (slot, column) in costs.iter_mut().zip(13..18) {
             let text = record.get(column).unwrap_or_default();
             let (whole, fraction) = text.split_once('.').ok_or_else(|| bad(HEADER[column]))?;
             let micros: i128 = format!("{whole}{fraction}")
@@ -446,6 +452,7 @@ mod tests {
             team: team.into(),
             cost_center: "CC-1".into(),
             identity: identity.map(Into::into),
+            end_user: String::new(),
             principal_type: "user".into(),
             model: model.map(Into::into),
             counts: Counts {
@@ -500,9 +507,9 @@ mod tests {
         let text = String::from_utf8(csv.clone()).unwrap();
         assert_eq!(
             text,
-            "month,team,cost_center,identity,principal_type,model,requests,failed_requests,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,input_cost_usd,output_cost_usd,cache_read_cost_usd,cache_write_cost_usd,total_cost_usd,unpriced_requests\r\n\
-             2025-10,\"web, ads\",CC-1,\"arn:aws:iam::1:user/\"\"q\"\"\",user,m,2,0,10,0,0,0,0.000002,0.000000,0.000000,0.000000,0.000002,1\r\n\
-             2025-10,web,CC-1,,user,,2,0,10,0,0,0,123.456790,0.000000,0.000000,0.000000,123.456790,1\r\n"
+            "month,team,cost_center,identity,end_user,principal_type,model,requests,failed_requests,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,input_cost_usd,output_cost_usd,cache_read_cost_usd,cache_write_cost_usd,total_cost_usd,unpriced_requests\r\n\
+             2025-10,\"web, ads\",CC-1,\"arn:aws:iam::1:user/\"\"q\"\"\",,user,m,2,0,10,0,0,0,0.000002,0.000000,0.000000,0.000000,0.000002,1\r\n\
+             2025-10,web,CC-1,,,user,,2,0,10,0,0,0,123.456790,0.000000,0.000000,0.000000,123.456790,1\r\n"
         );
         let (counts, costs) = sum_csv(&csv).unwrap();
         assert_eq!(

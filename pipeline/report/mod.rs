@@ -1,14 +1,16 @@
 //! Reports and named queries over the dataset, with attribution to teams.
 //!
-//! A report session has the dataset's tables plus `attribution` (team and cost center of every
-//! (identity, model_id) in the dataset, decided by [`crate::attribution`]) and the view
-//! `charged_invocations` (invocations with `team` and `cost_center`). Named queries are the `.sql`
+//! A report session has the dataset's tables plus `attribution` (team, cost center and end user
+//! of every (identity, model_id, metadata the teams rules read) in the dataset, decided by
+//! [`crate::attribution`]) and the view `charged_invocations` (invocations with `team`,
+//! `cost_center` and `end_user`). Named queries are the `.sql`
 //! files in `queries/`, compiled into the binary; they take `$from_month` and `$to_month`. Each
 //! is written once for both engines, in the SQL DataFusion and Athena share; a query with no
 //! common form also has an Athena variant in `queries/athena/`.
 
 pub mod chargeback;
 pub mod coverage;
+mod metadata;
 mod values;
 
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
-use crate::attribution::{TeamRules, attribute};
+use crate::attribution::{Request, TeamRules, attribute};
 use crate::dataset::read::register_tables;
 use crate::dataset::{Dataset, DatasetError, session};
 use crate::normalize::ProfileMap;
@@ -127,6 +129,10 @@ pub fn parse_month(text: &str) -> Result<String, String> {
 /// Opens the dataset with attribution: `invocations` (at `as_of`, or its newest version),
 /// `rejects`, `ingested_objects`, `attribution` and `charged_invocations`. Returns the session
 /// and the version of `invocations` it reads.
+///
+/// `attribution` holds one row per distinct (identity, model id, value of each metadata key the
+/// teams rules read) with its team, cost center and end user; `charged_invocations` joins it
+/// back, so attribution runs once per distinct key, not per request.
 pub async fn report_session(
     dataset: &Dataset,
     as_of: Option<u64>,
@@ -135,53 +141,99 @@ pub async fn report_session(
 ) -> Result<(SessionContext, u64), DatasetError> {
     // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
     let ctx = session()?.enable_url_table();
+    ctx.register_udf(metadata::request_metadata_value());
     let version = register_tables(&ctx, dataset, as_of).await?;
+    let keys = teams.metadata_keys();
+    let metadata_value = |column: &str, key: &str| {
+        format!(
+            "coalesce({}({column}, '{}'), '')",
+            metadata::NAME,
+            key.replace('\'', "''")
+        )
+    };
+    let key_names: Vec<String> = (0..keys.len()).map(|k| format!("m{k}")).collect();
+    let distinct =
+        std::iter::once("coalesce(identity, '') AS identity".to_owned())
+            .chain(std::iter::once(
+                "coalesce(model_id, '') AS model_id".to_owned(),
+            ))
+            .chain(keys.iter().zip(&key_names).map(|(key, name)| {
+                format!("{} AS {name}", metadata_value("request_metadata", key))
+            }))
+            .collect::<Vec<_>>()
+            .join(", ");
     let pairs = run_statement(
         &ctx,
-        "SELECT DISTINCT coalesce(identity, '') AS identity, coalesce(model_id, '') AS model_id \
-         FROM invocations ORDER BY 1, 2",
+        &format!("SELECT DISTINCT {distinct} FROM invocations ORDER BY 1, 2"),
         &[],
     )
     .await?;
-    let mut columns: [Vec<String>; 4] = Default::default();
+    let names: Vec<String> = ["identity", "model_id"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(key_names.iter().cloned())
+        .chain(["team", "cost_center", "end_user"].map(str::to_owned))
+        .collect();
+    let mut columns: Vec<Vec<String>> = vec![Vec::new(); names.len()];
     for batch in &pairs.batches {
         let batch = Columns::new(batch);
         for row in 0..batch.rows() {
-            let identity = batch.text(0, row).unwrap_or_default();
-            let model_id = batch.text(1, row).unwrap_or_default();
+            let key: Vec<String> = (0..2 + keys.len())
+                .map(|column| batch.text(column, row).unwrap_or_default())
+                .collect();
+            let metadata: Vec<(&str, &str)> = keys
+                .iter()
+                .zip(&key[2..])
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect();
             let charged = attribute(
-                Some(identity.as_str()).filter(|i| !i.is_empty()),
-                Some(model_id.as_str()).filter(|m| !m.is_empty()),
+                &Request {
+                    identity: Some(key[0].as_str()).filter(|i| !i.is_empty()),
+                    model_id: Some(key[1].as_str()).filter(|m| !m.is_empty()),
+                    metadata: &metadata,
+                },
                 teams,
                 profiles,
             );
-            for (column, value) in
-                columns
-                    .iter_mut()
-                    .zip([identity, model_id, charged.team, charged.cost_center])
-            {
+            let values =
+                key.into_iter()
+                    .chain([charged.team, charged.cost_center, charged.end_user]);
+            for (column, value) in columns.iter_mut().zip(values) {
                 column.push(value);
             }
         }
     }
     let schema = Arc::new(Schema::new(
-        ["identity", "model_id", "team", "cost_center"]
+        names
+            .iter()
             .map(|name| Field::new(name, DataType::Utf8, false))
-            .to_vec(),
+            .collect::<Vec<_>>(),
     ));
     let arrays = columns
+        .into_iter()
         .map(|values| Arc::new(StringArray::from(values)) as _)
-        .to_vec();
+        .collect();
     let attribution = RecordBatch::try_new(Arc::clone(&schema), arrays)?;
     ctx.register_table(
         "attribution",
         Arc::new(MemTable::try_new(schema, vec![vec![attribution]])?),
     )?;
-    ctx.sql(
+    let metadata_join: String = keys
+        .iter()
+        .zip(&key_names)
+        .map(|(key, name)| {
+            format!(
+                " AND {} = a.{name}",
+                metadata_value("i.request_metadata", key)
+            )
+        })
+        .collect();
+    ctx.sql(&format!(
         "CREATE VIEW charged_invocations AS \
-         SELECT i.*, a.team, a.cost_center FROM invocations i JOIN attribution a \
-         ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id",
-    )
+         SELECT i.*, a.team, a.cost_center, a.end_user FROM invocations i JOIN attribution a \
+         ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id\
+         {metadata_join}"
+    ))
     .await?;
     Ok((ctx, version))
 }

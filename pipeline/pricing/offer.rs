@@ -270,20 +270,24 @@ pub fn classify(usage_type: &str, feature: &str) -> Result<Charge, String> {
     if usage.contains("batch") || feature.contains("batch") {
         return Err("batch inference: not in invocation logs".into());
     }
-    let bucket =
-        if usage.contains("cachewrite1h") || usage.contains("cache-write") && has_1h(&usage) {
-            Bucket::CacheWrite1h
-        } else if usage.contains("cachewrite") || usage.contains("cache-write") {
-            Bucket::CacheWrite5m
-        } else if usage.contains("cacheread") || usage.contains("cache-read") {
-            Bucket::CacheRead
-        } else if usage.contains("inputtokencount") || usage.contains("input-tokens") {
-            Bucket::Input
-        } else if usage.contains("outputtokencount") || usage.contains("output-tokens") {
-            Bucket::Output
-        } else {
-            return Err("not a token price".into());
-        };
+    // Three spellings: `…_InputTokenCount-Units` (Marketplace), `…-input-tokens` (first-party),
+    // and `…_input_tokens_standard-Units` (Marketplace, newest Claude models).
+    let has = |words: &[&str]| words.iter().any(|w| usage.contains(w));
+    let bucket = if has(&["cachewrite1h", "cache_write_tokens_1h"])
+        || usage.contains("cache-write") && has_1h(&usage)
+    {
+        Bucket::CacheWrite1h
+    } else if has(&["cachewrite", "cache-write", "cache_write_tokens"]) {
+        Bucket::CacheWrite5m
+    } else if has(&["cacheread", "cache-read", "cache_read_tokens"]) {
+        Bucket::CacheRead
+    } else if has(&["inputtokencount", "input-tokens", "_input_tokens"]) {
+        Bucket::Input
+    } else if has(&["outputtokencount", "output-tokens", "_output_tokens"]) {
+        Bucket::Output
+    } else {
+        return Err("not a token price".into());
+    };
     if ["image", "speech", "audio", "video"]
         .iter()
         .any(|w| usage.contains(w))
@@ -306,7 +310,7 @@ pub fn classify(usage_type: &str, feature: &str) -> Result<Charge, String> {
     } else {
         STANDARD_TIER
     };
-    let long_context = ["long-context", "long-ctx", "longcontext"]
+    let long_context = ["long-context", "long-ctx", "longcontext", "long_ctx"]
         .iter()
         .any(|w| usage.contains(w));
     Ok(Charge {
@@ -619,6 +623,36 @@ mod tests {
                 "USE1-X-cache-write-input-token-count-1h",
                 "",
                 charge(CacheWrite1h, "*", "standard", false),
+            ),
+            (
+                "USW2-MP:USW2_input_tokens_standard-Units",
+                "",
+                charge(Input, "*", "standard", false),
+            ),
+            (
+                "USW2-MP:USW2_output_tokens_global_standard-Units",
+                "",
+                charge(Output, "global", "standard", false),
+            ),
+            (
+                "EU-MP:EU_cache_read_tokens_standard-Units",
+                "",
+                charge(CacheRead, "*", "standard", false),
+            ),
+            (
+                "USW2-MP:USW2_cache_write_tokens_standard-Units",
+                "",
+                charge(CacheWrite5m, "*", "standard", false),
+            ),
+            (
+                "USW2-MP:USW2_cache_write_tokens_1h_global_standard-Units",
+                "",
+                charge(CacheWrite1h, "global", "standard", false),
+            ),
+            (
+                "USE1-MP:USE1_input_tokens_long_ctx_flex-Units",
+                "",
+                charge(Input, "*", "flex", true),
             ),
             (
                 "USE1-MP:USE1_InputTokenCount_Global_Batch-Units",

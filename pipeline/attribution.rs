@@ -267,15 +267,16 @@ mod tests {
         let erin: &[(&str, &str)] = &[("team", "x"), ("user_id", "erin@example.com")];
         let helpdesk: &[(&str, &str)] = &[("app", "helpdesk"), ("user_id", "sam@example.com")];
         let empty: &[(&str, &str)] = &[("user_id", "")];
-        // (identity, model id, metadata, team, cost center, end user)
-        let cases: &[(
-            Option<&str>,
-            Option<&str>,
-            &[(&str, &str)],
-            &str,
-            &str,
-            &str,
-        )] = &[
+        /// (identity, model id, metadata, team, cost center, end user)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a [(&'a str, &'a str)],
+            &'a str,
+            &'a str,
+            &'a str,
+        );
+        let cases: &[Case] = &[
             (Some(&jane), None, &[], "search", "CC-100", ""),
             (Some(&miguel), None, &[], "platform", "CC-200", ""),
             (

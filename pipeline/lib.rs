@@ -10,6 +10,7 @@
 
 pub mod athena;
 pub mod attribution;
+pub mod budgets;
 pub mod dataset;
 pub mod decode;
 pub mod ingest;
@@ -17,6 +18,7 @@ pub mod normalize;
 pub mod pause;
 pub mod pricing;
 pub mod query;
+pub mod reconcile;
 pub mod report;
 pub mod rows;
 pub mod source;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second command and CI (.ci/run) run it: formatting,
 # lints, unit + integration tests (the integration tests run the real binary on fixtures/ and
-# against a real S3 API server on 127.0.0.1 that this script installs and starts, and read the
-# Delta tables back with an independent pyarrow reader), and the independent oracle against its
+# against a real S3 API server on 127.0.0.1 that this script installs and starts, read the
+# Delta tables back with an independent pyarrow reader, and render the HTML report in Debian's
+# headless Chromium, which this script installs), and the independent oracle against its
 # checked-in expectations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +60,17 @@ echo "moto listening on $BEDROCK_LEDGER_TEST_S3" >&2
 step "cfn-lint deploy/nightly.yaml (every check, informational ones included)"
 "$VENV/bin/cfn-lint" --include-checks I -- deploy/nightly.yaml
 echo "cfn-lint: deploy/nightly.yaml passed" >&2
+
+step "a headless Chromium (Debian's chromium) for the HTML report's rendering test"
+# From Debian's packages, installed once per machine; the test fails without it, never skips.
+if ! command -v chromium >/dev/null; then
+  SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    chromium fonts-dejavu-core >/dev/null
+fi
+export BEDROCK_LEDGER_TEST_CHROMIUM="$(command -v chromium)"
+chromium --version >&2
 
 step "cargo test"
 cargo test --locked --all-targets

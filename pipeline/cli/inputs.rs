@@ -155,7 +155,7 @@ pub async fn profiles(path: Option<&Path>, aws: &AwsArgs) -> Result<ProfileMap> 
 
 /// A small file that steers a run: a local path, or `s3://bucket/key` (read with the same AWS
 /// settings as the data), so that a scheduled worker reads the files the team keeps in S3.
-async fn read_settings_file(path: &Path, aws: &AwsArgs) -> Result<Vec<u8>> {
+pub async fn read_settings_file(path: &Path, aws: &AwsArgs) -> Result<Vec<u8>> {
     let text = path.to_string_lossy();
     let Some((store, key)) = s3_object(&text, aws).await? else {
         return std::fs::read(path).with_context(|| format!("reading {}", path.display()));
@@ -204,6 +204,33 @@ pub fn prices(path: Option<&Path>) -> Result<PriceBookInUse> {
 }
 
 /// `--teams FILE`: identity globs → team and cost center.
+/// `--teams` and `--profiles`: whom a request is charged to, for the commands that report.
+#[derive(Debug, clap::Args)]
+pub struct AttributionArgs {
+    /// CSV `pattern,team,cost_center`: globs over the identity, or `metadata:KEY=GLOB` over the
+    /// request's metadata (people behind a gateway); a file or `s3://bucket/key`.
+    #[arg(long, value_name = "FILE")]
+    pub teams: Option<PathBuf>,
+    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles (their team tags).
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+}
+
+impl AttributionArgs {
+    /// Whether either file was given.
+    pub fn given(&self) -> bool {
+        self.teams.is_some() || self.profiles.is_some()
+    }
+
+    /// Reads both files (none given: no rules, no profiles).
+    pub async fn load(&self, aws: &AwsArgs) -> Result<(TeamRules, ProfileMap)> {
+        Ok((
+            teams(self.teams.as_deref(), aws).await?,
+            profiles(self.profiles.as_deref(), aws).await?,
+        ))
+    }
+}
+
 pub async fn teams(path: Option<&Path>, aws: &AwsArgs) -> Result<TeamRules> {
     let Some(path) = path else {
         return Ok(TeamRules::default());

@@ -2,6 +2,7 @@
 //! their context chain, and documented exit codes.
 
 mod athena;
+mod check;
 mod dataset;
 mod ingest;
 mod inputs;
@@ -28,7 +29,10 @@ pub mod exit {
     pub const TOO_MANY_REJECTS: u8 = 3;
     /// Other writers kept winning the commits this run needed; nothing half-done is visible.
     pub const RETRY_LATER: u8 = 4;
+    /// Something to act on: `prices check` found unpriced usage, `check budgets` an
+    /// overspent budget.
     pub const UNPRICED: u8 = 5;
+    pub const OVER_BUDGET: u8 = UNPRICED;
     /// Interrupted (Ctrl-C); a query running in Athena was stopped.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -56,7 +60,7 @@ enum Command {
     Ingest(ingest::Args),
     /// The nightly job: ingest, then print per-month totals and write the chargebacks.
     #[command(
-        after_help = "Example (the bundled sample):\n  bedrock-ledger run fixtures/logs --data sample-ledger \\\n    --profiles fixtures/profiles.csv --teams fixtures/teams.csv"
+        after_help = "Example (the bundled sample):\n  bedrock-ledger run sample/logs --data sample-ledger \\\n    --profiles sample/profiles.csv --teams sample/teams.csv"
     )]
     Run(run::Args),
     /// Run SQL over the dataset's `invocations` and `rejects` tables.
@@ -66,13 +70,13 @@ enum Command {
     Sql(sql::Args),
     /// Run a named query from queries/ (or list them).
     #[command(
-        after_help = "Examples:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2026-10 \\\n    --teams fixtures/teams.csv\n  # in Athena, over the tables `athena register` made:\n  bedrock-ledger query by_identity --engine athena --database ledger \\\n    --athena-output s3://my-athena-results/ --month 2025-10 --format csv"
+        after_help = "Examples:\n  bedrock-ledger query top_spenders --data sample-ledger --month 2026-10 \\\n    --teams sample/teams.csv\n  # in Athena, over the tables `athena register` made:\n  bedrock-ledger query by_identity --engine athena --database ledger \\\n    --athena-output s3://my-athena-results/ --month 2025-10 --format csv"
     )]
     Query(query::Args),
     /// Write a report: the monthly chargeback CSV and manifest, or latency per model.
     #[command(subcommand)]
     #[command(
-        after_help = "Example:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams fixtures/teams.csv --out chargeback-2026-10.csv"
+        after_help = "Example:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams sample/teams.csv --out chargeback-2026-10.csv"
     )]
     Report(report::Command),
     /// Recompute every cost in the dataset with a (new) price book, without reading any log.
@@ -96,6 +100,12 @@ enum Command {
         after_help = "Example:\n  bedrock-ledger prices check --data sample-ledger --month 2026-10"
     )]
     Prices(prices::Command),
+    /// Run the checks a nightly job alerts on: spend against monthly budgets per team or identity.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  bedrock-ledger check budgets --data sample-ledger --budgets sample/budgets.csv \\\n    --teams sample/teams.csv --month 2026-10"
+    )]
+    Check(check::Command),
     /// Query the dataset in Amazon Athena: print its DDL, or register it in the Glue catalog.
     #[command(subcommand)]
     #[command(
@@ -139,6 +149,7 @@ pub fn main() -> ExitCode {
             Command::Maintain(args) => maintain::execute(args).await,
             Command::Migrate(args) => migrate::execute(args).await,
             Command::Prices(command) => prices::execute(command).await,
+            Command::Check(command) => check::execute(command).await,
             Command::Athena(command) => athena::execute(command).await,
         }
     });

@@ -1,7 +1,5 @@
 //! `bedrock-ledger query`: run one of the named queries in `queries/`.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::query::{Engine, OutputFormat, format_result};
 use bedrock_ledger::report::{MonthRange, NAMED_QUERIES, named_query, report_session, run_named};
@@ -24,12 +22,8 @@ pub struct Args {
     /// Only this month (YYYY-MM); default: every month.
     #[arg(long, value_name = "YYYY-MM", value_parser = inputs::month)]
     month: Option<String>,
-    /// CSV `pattern,team,cost_center` attributing identities to teams.
-    #[arg(long, value_name = "FILE")]
-    teams: Option<PathBuf>,
-    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles.
-    #[arg(long, value_name = "FILE")]
-    profiles: Option<PathBuf>,
+    #[command(flatten)]
+    attribution: inputs::AttributionArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -74,7 +68,7 @@ pub async fn execute(args: Args) -> Result<u8> {
                     "--data is not read with --engine athena: Athena reads the tables `athena register` made"
                 );
             }
-            if args.teams.is_some() || args.profiles.is_some() || args.as_of.is_some() {
+            if args.attribution.given() || args.as_of.is_some() {
                 bail!(
                     "with --engine athena, the teams and profiles are those given to `athena register`, and Athena reads the newest version: drop --teams, --profiles and --as-of"
                 );
@@ -83,8 +77,7 @@ pub async fn execute(args: Args) -> Result<u8> {
         }
         None => {
             let data = args.data.as_deref().expect("clap requires --data");
-            let teams = inputs::teams(args.teams.as_deref(), &args.aws).await?;
-            let profiles = inputs::profiles(args.profiles.as_deref(), &args.aws).await?;
+            let (teams, profiles) = args.attribution.load(&args.aws).await?;
             let dataset = open_dataset(data, &args.aws).await?;
             Box::new(
                 report_session(&dataset, args.as_of, &teams, &profiles)

@@ -1,4 +1,5 @@
-//! `bedrock-ledger report`: the monthly chargeback for finance, and latency per model.
+//! `bedrock-ledger report`: the monthly chargeback for finance, its HTML report, and latency per
+//! model.
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use bedrock_ledger::dataset::tables::Table;
 use bedrock_ledger::query::{Engine, OutputFormat, format_result};
 use bedrock_ledger::report::chargeback::{Chargeback, chargeback, month_price_book};
+use bedrock_ledger::report::html::{monthly_report, render};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
 use object_store::ObjectStoreExt as _;
 
@@ -17,14 +19,25 @@ use super::{exit, inputs, print_stdout, write_file};
 pub enum Command {
     /// The chargeback CSV of one month, with its JSON manifest.
     #[command(
-        after_help = "Examples:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams fixtures/teams.csv --out chargeback-2026-10.csv\n  # the same, computed by Athena over the tables `athena register` made:\n  bedrock-ledger report chargeback --month last-month --data s3://my-log-bucket/ledger/ \\\n    --engine athena --database ledger --athena-output s3://my-athena-results/ \\\n    --out s3://my-log-bucket/reports/chargeback.csv"
+        after_help = "Examples:\n  bedrock-ledger report chargeback --month 2026-10 --data sample-ledger \\\n    --teams sample/teams.csv --out chargeback-2026-10.csv\n  # the same, computed by Athena over the tables `athena register` made:\n  bedrock-ledger report chargeback --month last-month --data s3://my-log-bucket/ledger/ \\\n    --engine athena --database ledger --athena-output s3://my-athena-results/ \\\n    --out s3://my-log-bucket/reports/chargeback.csv"
     )]
     Chargeback(ChargebackArgs),
+    /// The month's report for finance and team leads: one self-contained HTML page.
+    #[command(
+        after_help = "Example:\n  bedrock-ledger report html --month 2026-10 --data sample-ledger \\\n    --teams sample/teams.csv --profiles sample/profiles.csv --out report-2026-10.html\n  # then open report-2026-10.html in a browser, or print it (A4)"
+    )]
+    Html(HtmlArgs),
     /// p50/p90/p99 and mean latency and time to first byte per model and month.
     #[command(
         after_help = "Example:\n  bedrock-ledger report latency --data sample-ledger --month 2026-10"
     )]
     Latency(LatencyArgs),
+    /// Compare the month's ledger with the billed AWS CUR 2.0 and share the bill out to
+    /// identities in proportion to their priced cost.
+    #[command(
+        after_help = "Reads the month's Bedrock line items of an AWS Data Exports CUR 2.0 export (Parquet or\ngzip CSV) and writes, per account, region, model, token kind, scope and tier, the ledger's\ncost, the billed cost and the variance; unmapped usage types and other line items (credits,\ntax, ...) are listed too. With --allocation, each bucket's billed cost is shared to the\nidentities in proportion to their priced cost (docs/reconcile.md).\n\nExample (the bundled sample):\n  bedrock-ledger report reconcile --month 2026-10 --data sample-ledger \\\n    --cur sample/cur/2026-10 --teams sample/teams.csv \\\n    --profiles sample/profiles.csv --out reconcile-2026-10.csv \\\n    --allocation allocation-2026-10.csv"
+    )]
+    Reconcile(ReconcileArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,12 +52,8 @@ pub struct ChargebackArgs {
     /// (`<name>.manifest.json`); a `{month}` in the name becomes the month. Default: CSV to stdout.
     #[arg(long, value_name = "FILE|S3-URI")]
     out: Option<String>,
-    /// CSV `pattern,team,cost_center` attributing identities to teams.
-    #[arg(long, value_name = "FILE")]
-    teams: Option<PathBuf>,
-    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles.
-    #[arg(long, value_name = "FILE")]
-    profiles: Option<PathBuf>,
+    #[command(flatten)]
+    attribution: inputs::AttributionArgs,
     /// Fail unless the month was priced with this price book (run `reprice` after changing it).
     #[arg(long, value_name = "FILE")]
     prices: Option<PathBuf>,
@@ -54,6 +63,28 @@ pub struct ChargebackArgs {
     as_of: Option<u64>,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    aws: inputs::AwsArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HtmlArgs {
+    /// The month (YYYY-MM, UTC), or the month of `yesterday`, or `last-month`.
+    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::report_month)]
+    month: String,
+    /// The dataset: a directory or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI")]
+    data: String,
+    /// Write the page here (a file, or `s3://bucket/key.html`); a `{month}` in the name becomes
+    /// the month. Default: stdout.
+    #[arg(long, value_name = "FILE|S3-URI")]
+    out: Option<String>,
+    #[command(flatten)]
+    attribution: inputs::AttributionArgs,
+    /// Read the `invocations` table as it was at this version (the chargeback manifest's
+    /// `table_version`): the page of an issued chargeback, reproduced.
+    #[arg(long, value_name = "VERSION")]
+    as_of: Option<u64>,
     #[command(flatten)]
     aws: inputs::AwsArgs,
 }
@@ -76,10 +107,41 @@ pub struct LatencyArgs {
     aws: inputs::AwsArgs,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ReconcileArgs {
+    /// The month (YYYY-MM, UTC), or the month of `yesterday`, or `last-month`.
+    #[arg(long, value_name = "YYYY-MM", value_parser = inputs::report_month)]
+    month: String,
+    /// The dataset: a directory or `s3://bucket/prefix/`.
+    #[arg(long, value_name = "DIR|S3-URI")]
+    data: String,
+    /// The CUR 2.0 export: one data file (`*.parquet`, `*.csv.gz`) or a local directory walked
+    /// for them (only the lines of --month's billing period are read).
+    #[arg(long, value_name = "PATH")]
+    cur: PathBuf,
+    /// Write the comparison CSV here (a file or `s3://bucket/key.csv`; a `{month}` in the name
+    /// becomes the month). Default: stdout.
+    #[arg(long, value_name = "FILE|S3-URI")]
+    out: Option<String>,
+    /// Also write the allocation CSV here: each identity's share of each billed bucket.
+    #[arg(long, value_name = "FILE|S3-URI")]
+    allocation: Option<String>,
+    #[command(flatten)]
+    attribution: inputs::AttributionArgs,
+    /// The price book that priced the month (default: the one shipped in the binary); its rates
+    /// split the cache-write cost into 5-minute and 1-hour writes.
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
+    #[command(flatten)]
+    aws: inputs::AwsArgs,
+}
+
 pub async fn execute(command: Command) -> Result<u8> {
     match command {
         Command::Chargeback(args) => execute_chargeback(args).await,
+        Command::Html(args) => execute_html(args).await,
         Command::Latency(args) => execute_latency(args).await,
+        Command::Reconcile(args) => execute_reconcile(args).await,
     }
 }
 
@@ -87,7 +149,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
     let dataset = open_dataset(&args.data, &args.aws).await?;
     let (engine, version): (Box<dyn Engine>, u64) = match args.engine.athena(&args.aws).await? {
         Some(athena) => {
-            if args.teams.is_some() || args.profiles.is_some() || args.as_of.is_some() {
+            if args.attribution.given() || args.as_of.is_some() {
                 bail!(
                     "with --engine athena, the teams and profiles are those given to `athena register`, and Athena reads the newest version: drop --teams, --profiles and --as-of"
                 );
@@ -98,8 +160,7 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
             (Box::new(athena), invocations.version().unwrap_or(0))
         }
         None => {
-            let teams = inputs::teams(args.teams.as_deref(), &args.aws).await?;
-            let profiles = inputs::profiles(args.profiles.as_deref(), &args.aws).await?;
+            let (teams, profiles) = args.attribution.load(&args.aws).await?;
             let (ctx, version) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
             (Box::new(ctx), version)
         }
@@ -135,6 +196,33 @@ async fn execute_chargeback(args: ChargebackArgs) -> Result<u8> {
         None => print_stdout(&report.csv)?,
     }
     Ok(exit::OK)
+}
+
+async fn execute_html(args: HtmlArgs) -> Result<u8> {
+    let dataset = open_dataset(&args.data, &args.aws).await?;
+    let (teams, profiles) = args.attribution.load(&args.aws).await?;
+    let (ctx, version) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
+    let page = html_page(&ctx, version, &args.month).await?;
+    match &args.out {
+        Some(out) => {
+            let out = out.replace("{month}", &args.month);
+            write_output(&out, page.into_bytes(), &args.aws).await?;
+            eprintln!("wrote {out}");
+        }
+        None => print_stdout(page.as_bytes())?,
+    }
+    Ok(exit::OK)
+}
+
+/// The HTML report of `month`; refuses a month without invocations, as the chargeback does.
+pub async fn html_page(engine: &dyn Engine, table_version: u64, month: &str) -> Result<String> {
+    let report = monthly_report(engine, table_version, month)
+        .await
+        .with_context(|| format!("building the report of {month}"))?;
+    if report.manifest.grand_totals.requests == 0 {
+        bail!("no invocations in {month}");
+    }
+    Ok(render(&report)?)
 }
 
 /// Writes `bytes` to a local file (atomically) or to `s3://bucket/key` (one put).
@@ -212,5 +300,51 @@ async fn execute_latency(args: LatencyArgs) -> Result<u8> {
     let query = named_query("latency").expect("the latency query ships with the binary");
     let result = run_named(&ctx, query, &months).await?;
     print_stdout(&format_result(&result, args.format)?)?;
+    Ok(exit::OK)
+}
+
+async fn execute_reconcile(args: ReconcileArgs) -> Result<u8> {
+    use bedrock_ledger::reconcile::{reconcile, render, usage_types::UsageTypeMap};
+    let dataset = open_dataset(&args.data, &args.aws).await?;
+    let (teams, profiles) = args.attribution.load(&args.aws).await?;
+    let prices = inputs::prices(args.prices.as_deref())?;
+    let (ctx, _) = report_session(&dataset, None, &teams, &profiles).await?;
+    let month = &args.month;
+    let result = reconcile(
+        &ctx,
+        month,
+        args.cur.clone(),
+        &prices,
+        &UsageTypeMap::built_in(),
+    )
+    .await
+    .with_context(|| format!("reconciling {month} with {}", args.cur.display()))?;
+    eprintln!(
+        "read {} CUR file(s): {} row(s), {} Bedrock line(s) of {month}, {} of other billing periods, {} of other services",
+        result.files.len(),
+        result.rows,
+        result.rows - result.other_periods - result.other_services,
+        result.other_periods,
+        result.other_services
+    );
+    let csv = render::reconcile_csv(month, &result.comparison)?;
+    if let Some(path) = &args.allocation {
+        let path = path.replace("{month}", month);
+        let allocation = render::allocation_csv(month, &result.allocation)?;
+        write_output(&path, allocation, &args.aws).await?;
+        eprintln!("wrote {path} ({} rows)", result.allocation.len());
+    }
+    match &args.out {
+        Some(out) => {
+            let out = out.replace("{month}", month);
+            write_output(&out, csv, &args.aws).await?;
+            eprintln!("wrote {out}");
+        }
+        None => print_stdout(&csv)?,
+    }
+    eprint!(
+        "{}",
+        render::summary(month, &result.comparison, &result.allocation)
+    );
     Ok(exit::OK)
 }

@@ -1,5 +1,6 @@
 //! `bedrock-ledger run`: the nightly entry point. Ingests, then prints per month what the
-//! dataset now holds and what this run added, and exits non-zero when the run went badly.
+//! dataset now holds and what this run added, writes each touched month's chargeback and HTML
+//! report, says where the reports are, and exits non-zero when the run went badly.
 
 use std::path::PathBuf;
 
@@ -59,6 +60,7 @@ pub async fn execute(args: Args) -> Result<u8> {
     }
     out.push_str(&ingest::summary_line(&report));
     out.push('\n');
+    let mut reports = Vec::new();
     for month in report.months.keys() {
         let csv = format!("reports/chargeback-{month}.csv");
         let chargeback = report::build(&ctx, version, month).await?;
@@ -70,6 +72,9 @@ pub async fn execute(args: Args) -> Result<u8> {
             )
             .await?;
         dataset.put(&csv, chargeback.csv.clone()).await?;
+        let html = format!("reports/chargeback-{month}.html");
+        let page = report::html_page(&ctx, version, month).await?;
+        dataset.put(&html, page.into_bytes()).await?;
         out.push_str(&format!(
             "chargeback {month}: {} rows, {} USD, {} unpriced requests ({csv}, table version {})\n",
             chargeback.manifest.rows,
@@ -77,6 +82,13 @@ pub async fn execute(args: Args) -> Result<u8> {
             chargeback.manifest.unpriced_requests,
             version,
         ));
+        reports.push((
+            month,
+            format!("{}/{html}", args.ingest.data.trim_end_matches('/')),
+        ));
+    }
+    for (month, page) in &reports {
+        out.push_str(&format!("HTML report {month}: {page}\n"));
     }
     print_stdout(out.as_bytes())?;
     if let Some(coverage) = coverage.filter(|c| !c.unpriced.is_empty()) {

@@ -32,12 +32,8 @@ pub struct Args {
     /// Write the result to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// CSV `pattern,team,cost_center` for the `attribution` table and `charged_invocations` view.
-    #[arg(long, value_name = "FILE")]
-    teams: Option<PathBuf>,
-    /// CSV `arn,model_id[,team,cost_center]` of application inference profiles (team tags).
-    #[arg(long, value_name = "FILE")]
-    profiles: Option<PathBuf>,
+    #[command(flatten)]
+    attribution: inputs::AttributionArgs,
     /// Read the `invocations` table as it was at this version (see a report's manifest).
     #[arg(long, value_name = "VERSION")]
     as_of: Option<u64>,
@@ -53,8 +49,7 @@ pub async fn execute(args: Args) -> Result<u8> {
         }
         (None, None) => unreachable!("clap requires SQL or --file"),
     };
-    let teams = inputs::teams(args.teams.as_deref(), &args.aws).await?;
-    let profiles = inputs::profiles(args.profiles.as_deref(), &args.aws).await?;
+    let (teams, profiles) = args.attribution.load(&args.aws).await?;
     if args.format == OutputFormat::Parquet && args.out.is_none() && std::io::stdout().is_terminal()
     {
         bail!("refusing to write Parquet to a terminal: use --out FILE or redirect stdout");

@@ -10,6 +10,7 @@
 
 pub mod chargeback;
 pub mod coverage;
+pub mod html;
 mod metadata;
 mod values;
 

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use bedrock_ledger::dataset::tables::Table;
 use bedrock_ledger::query::{Engine, OutputFormat, format_result};
+use bedrock_ledger::reconcile::{self, reconcile, usage_types::UsageTypeMap};
 use bedrock_ledger::report::chargeback::{Chargeback, chargeback, month_price_book};
-use bedrock_ledger::report::html::{monthly_report, render};
+use bedrock_ledger::report::html::{self, monthly_report};
 use bedrock_ledger::report::{MonthRange, named_query, report_session, run_named};
 use object_store::ObjectStoreExt as _;
 
@@ -222,7 +223,7 @@ pub async fn html_page(engine: &dyn Engine, table_version: u64, month: &str) -> 
     if report.manifest.grand_totals.requests == 0 {
         bail!("no invocations in {month}");
     }
-    Ok(render(&report)?)
+    Ok(html::render(&report)?)
 }
 
 /// Writes `bytes` to a local file (atomically) or to `s3://bucket/key` (one put).
@@ -304,7 +305,6 @@ async fn execute_latency(args: LatencyArgs) -> Result<u8> {
 }
 
 async fn execute_reconcile(args: ReconcileArgs) -> Result<u8> {
-    use bedrock_ledger::reconcile::{reconcile, render, usage_types::UsageTypeMap};
     let dataset = open_dataset(&args.data, &args.aws).await?;
     let (teams, profiles) = args.attribution.load(&args.aws).await?;
     let prices = inputs::prices(args.prices.as_deref())?;
@@ -327,10 +327,10 @@ async fn execute_reconcile(args: ReconcileArgs) -> Result<u8> {
         result.other_periods,
         result.other_services
     );
-    let csv = render::reconcile_csv(month, &result.comparison)?;
+    let csv = reconcile::render::reconcile_csv(month, &result.comparison)?;
     if let Some(path) = &args.allocation {
         let path = path.replace("{month}", month);
-        let allocation = render::allocation_csv(month, &result.allocation)?;
+        let allocation = reconcile::render::allocation_csv(month, &result.allocation)?;
         write_output(&path, allocation, &args.aws).await?;
         eprintln!("wrote {path} ({} rows)", result.allocation.len());
     }
@@ -344,7 +344,7 @@ async fn execute_reconcile(args: ReconcileArgs) -> Result<u8> {
     }
     eprint!(
         "{}",
-        render::summary(month, &result.comparison, &result.allocation)
+        reconcile::render::summary(month, &result.comparison, &result.allocation)
     );
     Ok(exit::OK)
 }

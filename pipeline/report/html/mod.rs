@@ -139,13 +139,16 @@ pub async fn monthly_report(
     let rows = &current.rows;
     let total = total_micros(rows);
     let teams = breakdown(rows, total, "team", |r| {
-        (r.team.clone(), r.cost_center.clone())
+        (r.team.clone(), Some(r.cost_center.clone()))
     });
     let cost_centers = breakdown(rows, total, "cost_center", |r| {
-        (r.cost_center.clone(), String::new())
+        (r.cost_center.clone(), None)
     });
     let mut identities = breakdown(rows, total, "identity", |r| {
-        (r.identity.clone().unwrap_or_default(), r.end_user.clone())
+        (
+            r.identity.clone().unwrap_or_default(),
+            Some(r.end_user.clone()),
+        )
     });
     let other_identities = (identities.len() > TOP_IDENTITIES).then(|| {
         let rest = identities.split_off(TOP_IDENTITIES);
@@ -301,14 +304,14 @@ impl Share {
 }
 
 /// Sums the rows per `(label, detail)`; largest spend first, then by name. The figure's key
-/// is `kind:label|detail` (`kind:label` for cost centers, which have no detail).
+/// is `kind:label|detail`, or `kind:label` when there is no detail.
 fn breakdown(
     rows: &[ChargebackRow],
     total: i128,
     kind: &str,
-    key: impl Fn(&ChargebackRow) -> (String, String),
+    key: impl Fn(&ChargebackRow) -> (String, Option<String>),
 ) -> Vec<Share> {
-    let mut sums: BTreeMap<(String, String), (i64, i128)> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, Option<String>), (i64, i128)> = BTreeMap::new();
     for row in rows {
         let sum = sums.entry(key(row)).or_default();
         sum.0 += row.counts.requests;
@@ -317,13 +320,12 @@ fn breakdown(
     let mut shares: Vec<Share> = sums
         .into_iter()
         .map(|((label, detail), (requests, micros))| Share {
-            key: if kind == "cost_center" {
-                format!("{kind}:{label}")
-            } else {
-                format!("{kind}:{label}|{detail}")
+            key: match &detail {
+                Some(detail) => format!("{kind}:{label}|{detail}"),
+                None => format!("{kind}:{label}"),
             },
             label,
-            detail,
+            detail: detail.unwrap_or_default(),
             requests,
             micros,
             total,

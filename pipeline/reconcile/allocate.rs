@@ -231,6 +231,7 @@ mod tests {
             team: "web".into(),
             cost_center: "CC-1".into(),
             identity: identity.into(),
+            end_user: String::new(),
         };
         let ledger = |costs: &[(&str, i128)]| LedgerSide {
             tokens: 1,

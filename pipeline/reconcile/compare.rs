@@ -184,6 +184,7 @@ mod tests {
             team: "web".into(),
             cost_center: "CC-1".into(),
             identity: identity.into(),
+            end_user: String::new(),
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Charged {
     pub cost_center: String,
     /// Empty for requests whose log names no identity.
     pub identity: String,
+    /// The person a gateway request was made for (a `metadata:` teams rule); empty otherwise.
+    pub end_user: String,
 }
 
 /// Priced usage of one identity in one (account, region, model, scope, tier).
@@ -114,10 +116,10 @@ fn read_batch(
         .column(6)
         .as_boolean_opt()
         .ok_or_else(|| shape(&"a long_context that is not boolean"))?;
-    let [identity, team, cost_center] = [7, 8, 9].map(text);
-    let [identity, team, cost_center] = [identity?, team?, cost_center?];
+    let [identity, team, cost_center, end_user] = [7, 8, 9, 10].map(text);
+    let [identity, team, cost_center, end_user] = [identity?, team?, cost_center?, end_user?];
     let mut tokens = Vec::new();
-    for i in 10..15 {
+    for i in 11..16 {
         tokens.push(
             batch
                 .column(i)
@@ -131,7 +133,7 @@ fn read_batch(
         );
     }
     let mut costs = Vec::new();
-    for i in 15..19 {
+    for i in 16..20 {
         let column = batch.column(i);
         if !matches!(column.data_type(), DataType::Decimal128(_, scale) if *scale == COST_SCALE) {
             return Err(shape(&format!("costs of type {}", column.data_type())));
@@ -180,6 +182,7 @@ fn read_batch(
                 team: cell(&team, row).unwrap_or_default(),
                 cost_center: cell(&cost_center, row).unwrap_or_default(),
                 identity: cell(&identity, row).unwrap_or_default(),
+                end_user: cell(&end_user, row).unwrap_or_default(),
             },
             tokens,
             costs: [input, output, read, write - write_1h, write_1h],

@@ -1,5 +1,5 @@
 -- The month's priced requests per account, region, model, scope, tier, price row and charged
--- identity, with their tokens and exact costs per kind: the ledger side of `report reconcile`.
+-- identity and end user, with their tokens and exact costs per kind: the ledger side of `report reconcile`.
 -- Cache writes are split into 5-minute and 1-hour tokens the way pricing splits them (the 1-hour
 -- count capped at the total); their cost is one column, split in Rust with the price row's rates.
 SELECT
@@ -13,6 +13,7 @@ SELECT
   coalesce(identity, '') AS identity,
   team,
   cost_center,
+  end_user,
   sum(input_tokens) AS input_tokens,
   sum(output_tokens) AS output_tokens,
   sum(cache_read_tokens) AS cache_read_tokens,
@@ -26,5 +27,5 @@ SELECT
   sum(cache_write_cost_usd) AS cache_write_cost_usd
 FROM charged_invocations
 WHERE month = $month AND price_status = 'priced'
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11

@@ -35,12 +35,13 @@ pub const RECONCILE_HEADER: [&str; 18] = [
 ];
 
 /// The allocation CSV's header, in order.
-pub const ALLOCATION_HEADER: [&str; 14] = [
+pub const ALLOCATION_HEADER: [&str; 15] = [
     "month",
     "status",
     "team",
     "cost_center",
     "identity",
+    "end_user",
     "account_id",
     "region",
     "model",
@@ -205,8 +206,9 @@ pub fn allocation_csv(month: &str, rows: &[AllocationRow]) -> Result<Vec<u8>, cs
                 charged.team.clone(),
                 charged.cost_center.clone(),
                 charged.identity.clone(),
+                charged.end_user.clone(),
             ]),
-            None => record.extend([String::new(), String::new(), String::new()]),
+            None => record.extend([String::new(), String::new(), String::new(), String::new()]),
         }
         match &row.target {
             Target::Bucket(key) => record.extend(key_cells(key)),
@@ -364,6 +366,7 @@ mod tests {
                     team: "web, ads".into(),
                     cost_center: "CC-1".into(),
                     identity: "arn:aws:iam::1:user/a".into(),
+                    end_user: String::new(),
                 },
                 picos,
             )]
@@ -439,11 +442,11 @@ mod tests {
         let csv = String::from_utf8(allocation_csv("2026-10", &rows).unwrap()).unwrap();
         assert_eq!(
             csv,
-            "month,status,team,cost_center,identity,account_id,region,model,token_kind,scope,tier,usage_types,ledger_usd,allocated_usd\r\n\
-             2026-10,allocated,\"web, ads\",CC-1,arn:aws:iam::1:user/a,111122223333,us-east-1,m,input,regional,standard,USE1-M-input-tokens,0.000003,0.000004\r\n\
-             2026-10,not_billed,\"web, ads\",CC-1,arn:aws:iam::1:user/a,111122223333,us-east-1,m,output,regional,standard,,0.000001,0.000000\r\n\
-             2026-10,unallocated,,,,111122223333,us-east-1,n,input,regional,standard,USE1-N-input-tokens,,0.000002\r\n\
-             2026-10,unmapped,,,,111122223333,us-east-1,,,,,USE1-NovaCanvas-T2I,,0.000040\r\n"
+            "month,status,team,cost_center,identity,end_user,account_id,region,model,token_kind,scope,tier,usage_types,ledger_usd,allocated_usd\r\n\
+             2026-10,allocated,\"web, ads\",CC-1,arn:aws:iam::1:user/a,,111122223333,us-east-1,m,input,regional,standard,USE1-M-input-tokens,0.000003,0.000004\r\n\
+             2026-10,not_billed,\"web, ads\",CC-1,arn:aws:iam::1:user/a,,111122223333,us-east-1,m,output,regional,standard,,0.000001,0.000000\r\n\
+             2026-10,unallocated,,,,,111122223333,us-east-1,n,input,regional,standard,USE1-N-input-tokens,,0.000002\r\n\
+             2026-10,unmapped,,,,,111122223333,us-east-1,,,,,USE1-NovaCanvas-T2I,,0.000040\r\n"
         );
 
         assert_eq!(

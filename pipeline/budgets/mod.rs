@@ -18,7 +18,7 @@ mod table;
 
 use chrono::NaiveDate;
 
-use crate::pricing::{COST_SCALE, round_to_micros};
+use crate::pricing::{COST_SCALE, div_half_even, round_to_micros};
 pub use file::{Budget, Budgets, BudgetsFileError};
 pub use month::{Month, Progress};
 pub use spend::{MonthSpend, SpendError, month_spend};
@@ -30,17 +30,6 @@ pub use table::budget_table;
 const MAX_PICOS: i128 = 1_000_000_000_000_000 * PICOS_PER_USD;
 const PICOS_PER_USD: i128 = 10i128.pow(COST_SCALE as u32);
 const PICOS_PER_MICRO: i128 = PICOS_PER_USD / 1_000_000;
-
-/// `numerator ÷ denominator` (`denominator` > 0) rounded half to even.
-fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
-    let quotient = numerator.div_euclid(denominator);
-    let twice_remainder = 2 * numerator.rem_euclid(denominator);
-    match twice_remainder.cmp(&denominator) {
-        std::cmp::Ordering::Less => quotient,
-        std::cmp::Ordering::Greater => quotient + 1,
-        std::cmp::Ordering::Equal => quotient + (quotient & 1),
-    }
-}
 
 /// Where a budget stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +72,7 @@ impl BudgetLine<'_> {
 
     /// Spent as a percentage of the budget, with one decimal (half to even).
     pub(crate) fn used_pct(&self) -> String {
-        let tenths = div_round_half_even(
+        let tenths = div_half_even(
             self.spent_picos * 1000,
             self.budget.monthly_micros * PICOS_PER_MICRO,
         );

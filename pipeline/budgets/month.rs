@@ -6,7 +6,8 @@ use std::fmt;
 
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};
 
-use super::{PICOS_PER_MICRO, div_round_half_even};
+use super::PICOS_PER_MICRO;
+use crate::pricing::div_half_even;
 
 /// A calendar month, UTC.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +95,7 @@ impl Progress {
 
     /// The month-end forecast of `spent_picos`, in micro-dollars (half to even).
     pub(crate) fn forecast_micros(&self, spent_picos: i128) -> i128 {
-        div_round_half_even(
+        div_half_even(
             spent_picos * self.month_ms,
             self.elapsed_ms * PICOS_PER_MICRO,
         )

@@ -200,10 +200,15 @@ fn cost_parts(
 
 /// Rounds a cost in 10⁻¹² USD to 10⁻⁶ USD (micro-dollars), half to even.
 pub fn round_to_micros(picos: i128) -> i128 {
-    const STEP: i128 = 1_000_000;
-    let quotient = picos.div_euclid(STEP);
-    let remainder = picos.rem_euclid(STEP);
-    match remainder.cmp(&(STEP / 2)) {
+    div_half_even(picos, 1_000_000)
+}
+
+/// `numerator ÷ denominator` rounded half to even (`denominator` > 0, either sign of
+/// `numerator`): the one rounding rule of every amount and percentage the tool prints.
+pub fn div_half_even(numerator: i128, denominator: i128) -> i128 {
+    let quotient = numerator.div_euclid(denominator);
+    let remainder = numerator.rem_euclid(denominator);
+    match (2 * remainder).cmp(&denominator) {
         std::cmp::Ordering::Less => quotient,
         std::cmp::Ordering::Greater => quotient + 1,
         std::cmp::Ordering::Equal => quotient + (quotient & 1),

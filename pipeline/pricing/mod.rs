@@ -14,8 +14,8 @@ pub mod offer;
 
 pub use book::{PriceBook, PriceBookError};
 pub use cost::{
-    COST_SCALE, CostParts, PricedRequest, Pricing, UnpricedReason, format_micros, price,
-    round_to_micros,
+    COST_SCALE, CostParts, PricedRequest, Pricing, UnpricedReason, div_half_even, format_micros,
+    price, round_to_micros,
 };
 
 use arrow::array::RecordBatch;

@@ -7,7 +7,7 @@
 //! ([`crate::pricing::COST_SCALE`] decimals). Digits past the 12th (a double's noise, far below a
 //! picodollar) are rounded half to even.
 
-use crate::pricing::COST_SCALE;
+use crate::pricing::{COST_SCALE, div_half_even};
 
 /// Most significant digits a decimal may have: 10³⁸ still fits in an `i128`.
 const MAX_DIGITS: usize = 38;
@@ -63,12 +63,7 @@ fn divide_half_even(value: i128, drop: u32) -> i128 {
         // value < 10³⁸ < half of 10^drop: it rounds to 0.
         return 0;
     };
-    let (quotient, remainder) = (value / divisor, value % divisor);
-    match (remainder * 2).cmp(&divisor) {
-        std::cmp::Ordering::Less => quotient,
-        std::cmp::Ordering::Greater => quotient + 1,
-        std::cmp::Ordering::Equal => quotient + (quotient & 1),
-    }
+    div_half_even(value, divisor)
 }
 
 /// `part / whole` as a percentage with two decimals, rounded half to even (`-3.25`), or `None`

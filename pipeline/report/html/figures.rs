@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::pricing::format_micros;
+use crate::pricing::{div_half_even, format_micros};
 
 /// One amount on the page: `key` names what it is (`total`, `team:web`, …), `usd` is the exact
 /// value with 6 decimals as in the CSV, `text` the amount in whole cents.
@@ -27,7 +27,7 @@ impl Figure {
 
 /// Micro-dollars as `$1,234.57`: rounded half to even to the cent, as finance rounds.
 pub fn usd_text(micros: i128) -> String {
-    let cents = round_half_even(micros, 10_000);
+    let cents = div_half_even(micros, 10_000);
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
     format!("{sign}${}.{:02}", thousands(cents / 100), cents % 100)
@@ -45,21 +45,10 @@ pub fn percent_text(part: i128, whole: i128) -> String {
         return String::new();
     }
     // Tenths of a percent, rounded half to even.
-    let tenths = round_half_even(part * 1000, whole);
+    let tenths = div_half_even(part * 1000, whole);
     let sign = if tenths < 0 { "-" } else { "" };
     let tenths = tenths.unsigned_abs();
     format!("{sign}{}.{}%", tenths / 10, tenths % 10)
-}
-
-/// `value / step`, rounded half to even (`step` > 0).
-fn round_half_even(value: i128, step: i128) -> i128 {
-    let quotient = value.div_euclid(step);
-    let remainder = value.rem_euclid(step);
-    match (2 * remainder).cmp(&step) {
-        std::cmp::Ordering::Less => quotient,
-        std::cmp::Ordering::Greater => quotient + 1,
-        std::cmp::Ordering::Equal => quotient + (quotient & 1),
-    }
 }
 
 fn thousands(n: u128) -> String {

@@ -1,40 +1,136 @@
 #!/usr/bin/env bash
-# End-to-end throughput of `bedrock-ledger ingest` on a body-heavy corpus, next to two baselines:
-# the machine's own gunzip (2 processes) and DuckDB's read_json + GROUP BY over the native S3 objects.
-# Then, if benches/oracle.py exists, checks the tool's per-month/identity/model aggregate against it.
+# End-to-end throughput of `bedrock-ledger ingest` (from an empty dataset) on body-heavy corpora,
+# next to what bounds it and what it replaces. For each corpus it measures:
+#   ingest, all cores   wall time, MB/s, records/s, peak RSS, and the phases `-v` reports
+#                       (list+plan, fetch+decode, commit)
+#   ingest, 1 core      the same under `taskset -c 0`; with the all-core run this gives the speedup
+#                       S = T1/Tp and, by Amdahl's law on p cores, the serial fraction it implies,
+#                       f = (p/S - 1)/(p - 1) (on 2 cores: f = 2/S - 1), for the run and each phase
+#   inflate-only        benches/inflate_only.rs: read every object and inflate the gzip ones with
+#                       ingest's decoder (flate2 + zlib-rs) on ingest's threads, output discarded:
+#                       the floor under any ingest of these files
+#   gunzip              the machine's GNU `gzip -dc`, 2 processes
+#   DuckDB 2.0.1        read_json + GROUP BY over the native S3 objects (installed into a venv)
+#   oracle              if benches/oracle.py exists, the per (month, identity, model) aggregate
+#                       of the ingested table against it
+# and prints a summary per corpus with these targets:
+#   ingest MB/s >= 5x DuckDB's        ingest wall <= 1.5x inflate-only's
+#   ingest MB/s >= 0.7x gunzip's      commit < 15% of the run         peak RSS < 1 GiB
 #
-#   bash benches/throughput.sh [CORPUS_DIR]
+#   bash benches/throughput.sh [CORPUS_DIR...]
 #
-# Without CORPUS_DIR a corpus is generated once into bench-out/corpus (BENCH_TARGET_MB, default
-# 2000 MB of JSON). Set BEDROCK_LEDGER_BIN to skip the release build. MB = 10^6 bytes of
-# uncompressed JSON, as counted by gen_corpus.py (CORPUS.stats.json).
+# Without CORPUS_DIR two corpora of the same ~9,000 requests (benches/gen_corpus.py, seed 1,
+# ~700 MB of JSON each) are generated once under bench-out/ and measured:
+#   corpus-small  ~9,600 objects of tens of KB, as Bedrock delivers to S3 (one or two records each)
+#   corpus-large  a few dozen objects of tens of MB (plus the CLI pages, offloaded bodies and noise
+#                 every corpus has)
+# Each corpus's logs, lists and datasets go to bench-out/throughput/<n>-<corpus name>/. Set
+# BEDROCK_LEDGER_BIN to skip the release build of the binary (the example is built either way,
+# in CARGO_TARGET_DIR). MB = 10^6 bytes of uncompressed JSON, as counted by gen_corpus.py
+# (CORPUS.stats.json) or, without stats, by decompressing every object once.
 set -euo pipefail
-ARG=${1:-}
-[[ -n $ARG ]] && ARG=$(realpath -m -- "$ARG")  # relative to the caller, before the cd
+CORPORA=()
+for arg in "$@"; do
+  CORPORA+=("$(realpath -m -- "$arg")") # relative to the caller, before the cd
+done
 cd "$(dirname "$0")/.."
 
 OUT=bench-out
-CORPUS=${ARG:-$OUT/corpus}
 DUCKDB_VERSION=2.0.1
+CORES=$(nproc)
 mkdir -p "$OUT"
 
 say() { printf '== %s\n' "$*" >&2; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+# "met" or "MISSED" for a comparison such as "2.1 <= 1.5".
+verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
+# Speedup from 1 core to all and the serial fraction Amdahl's law gives for it (outside 0..1 when
+# the run got slower or the times are noise); not for phases too short to tell.
+scaling() {
+  awk -v t1="$1" -v tp="$2" -v p="$CORES" 'BEGIN {
+    if (p < 2) { printf "n/a (1 core)"; exit }
+    if (t1 < 0.1 || tp < 0.1) { printf "n/a (< 0.1 s)"; exit }
+    s = t1 / tp
+    printf "%.2fx (serial fraction %.2f)", s, (p / s - 1) / (p - 1)
+  }'
+}
 
-# ---- corpus -------------------------------------------------------------------------------
-if [[ $# -eq 0 && ! -d $CORPUS ]]; then
-  say "generating corpus into $CORPUS (${BENCH_TARGET_MB:-2000} MB)"
-  python3 benches/gen_corpus.py --out "$CORPUS" --objects 3000 --target-mb "${BENCH_TARGET_MB:-2000}" --seed 1 >/dev/null
+# ---- corpora ------------------------------------------------------------------------------
+# Both from the same seed and size, so they hold the same requests delivered in different objects.
+# --objects is what gen_corpus.py aims for; an object holds at least one record, so for
+# corpus-small it writes ~9,600 (one native object per request, the rest exports and Firehose).
+generate() {
+  local dir=$1
+  shift
+  [[ -f $dir.stats.json ]] && return # written last: the corpus is complete
+  rm -rf "$dir"
+  say "generating $dir (gen_corpus.py $*)"
+  python3 benches/gen_corpus.py --out "$dir" --seed 1 --target-mb 700 "$@" >/dev/null
+}
+if [[ $# -eq 0 ]]; then
+  CORPORA=("$OUT/corpus-small" "$OUT/corpus-large")
+  generate "$OUT/corpus-small" --objects 24500
+  generate "$OUT/corpus-large" --objects 140
 fi
-[[ -d $CORPUS ]] || { echo "throughput.sh: no corpus at $CORPUS" >&2; exit 2; }
-PROFILES=$CORPUS.profiles.csv
-PROFILE_ARGS=()
-[[ -f $PROFILES ]] && PROFILE_ARGS=(--profiles "$PROFILES")
+for corpus in "${CORPORA[@]}"; do
+  [[ -d $corpus ]] || { echo "throughput.sh: no corpus at $corpus" >&2; exit 2; }
+done
 
-# Split the corpus into gzip and plain files by magic bytes (Firehose objects have no extension),
-# and get the uncompressed byte counts: from the generator's stats, or by decompressing once.
-python3 - "$CORPUS" "$OUT" <<'EOF'
+# ---- tools --------------------------------------------------------------------------------
+# shellcheck source=benches/tools.sh
+source benches/tools.sh
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+say "cargo build --release --example inflate_only (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+cargo build --release --example inflate_only
+INFLATE=$CARGO_TARGET_DIR/release/examples/inflate_only
+
+VENV=$OUT/venv
+if ! "$VENV/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
+  say "installing duckdb==$DUCKDB_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION"
+fi
+
+# ---- one ingest ---------------------------------------------------------------------------
+# ingest NAME [COMMAND PREFIX...]: ingests $CORPUS into the empty dataset $RUN/data-NAME, logs in
+# $RUN/ingest-NAME.*; sets WALL_S, PLAN_S, DECODE_S, COMMIT_S (seconds) and RSS_MIB.
+ingest() {
+  local name=$1 t0 t1
+  shift
+  local data=$RUN/data-$name log=$RUN/ingest-$name
+  rm -rf "$data"
+  mkdir -p "$data"
+  t0=$(now)
+  "$@" /usr/bin/time -v -o "$log.time" \
+    "$BIN" ingest "$CORPUS" --data "$data" "${PROFILE_ARGS[@]}" -v >"$log.stdout" 2>"$log.stderr" || {
+    echo "throughput.sh: ingest ($name) failed; last lines of its stderr:" >&2
+    tail -n 20 "$log.stderr" >&2
+    exit 1
+  }
+  t1=$(now)
+  tail -n 2 "$log.stderr" >&2 || true
+  WALL_S=$(calc "$t1-$t0" 2)
+  # Phase times from `-v` (the ingest_finished event).
+  PLAN_S='' DECODE_S='' COMMIT_S=''
+  read -r PLAN_S DECODE_S COMMIT_S < <(sed -n 's/.*ingest_finished: finished plan_seconds=\([0-9.]*\) fetch_decode_seconds=\([0-9.]*\) commit_seconds=\([0-9.]*\).*/\1 \2 \3/p' "$log.stderr")
+  [[ -n $COMMIT_S ]] || { echo "throughput.sh: no phase times in the ingest's -v output" >&2; exit 1; }
+  RSS_MIB=$(calc "$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")/1024" 0)
+}
+
+# ---- one corpus ---------------------------------------------------------------------------
+# measure N CORPUS: runs everything on CORPUS in $RUN and writes its summary to $RUN/summary.txt.
+measure() {
+  CORPUS=$2
+  RUN=$OUT/throughput/$1-$(basename "$CORPUS")
+  mkdir -p "$RUN"
+  PROFILE_ARGS=()
+  [[ -f $CORPUS.profiles.csv ]] && PROFILE_ARGS=(--profiles "$CORPUS.profiles.csv")
+
+  # Split the corpus into gzip and plain files by magic bytes (Firehose objects have no
+  # extension), and get the uncompressed byte counts: from the generator's stats, or by
+  # decompressing once.
+  python3 - "$CORPUS" "$RUN" <<'EOF'
 import gzip, json, os, sys
 corpus, out = sys.argv[1], sys.argv[2]
 gz, plain, native = [], [], []
@@ -69,61 +165,52 @@ with open(os.path.join(out, "sizes.env"), "w") as fh:
     fh.write(f"TOTAL_BYTES={total}\nNATIVE_BYTES={nat}\nSTORED_BYTES={stored}\n"
              f"N_FILES={len(gz) + len(plain)}\nN_NATIVE={len(native)}\nEXPECTED={expected}\n")
 EOF
-# shellcheck disable=SC1091
-source "$OUT/sizes.env"
-say "corpus $CORPUS: $N_FILES objects, $(calc "$TOTAL_BYTES/1e6") MB uncompressed, $(calc "$STORED_BYTES/1e6") MB stored"
+  # shellcheck disable=SC1091
+  source "$RUN/sizes.env"
+  say "corpus $CORPUS: $N_FILES objects, $(calc "$TOTAL_BYTES/1e6") MB uncompressed, $(calc "$STORED_BYTES/1e6") MB stored"
 
-# ---- tools --------------------------------------------------------------------------------
-# shellcheck source=benches/tools.sh
-source benches/tools.sh
+  # Warm the page cache so that every contender reads from memory.
+  xargs -0 -r cat -- <"$RUN/gz.list" >/dev/null
+  xargs -0 -r cat -- <"$RUN/plain.list" >/dev/null
 
-# Warm the page cache so that every contender reads from memory.
-xargs -0 -r cat -- <"$OUT/gz.list" >/dev/null
-xargs -0 -r cat -- <"$OUT/plain.list" >/dev/null
+  # -- bedrock-ledger ingest, on all cores and on one --
+  say "bedrock-ledger ingest ($CORES cores)"
+  ingest all
+  local ingest_s=$WALL_S plan_s=$PLAN_S decode_s=$DECODE_S commit_s=$COMMIT_S rss_mib=$RSS_MIB
+  local records
+  records=$("$BIN" sql --data "$RUN/data-all" --format csv "select count(*) from invocations" | tail -n 1 | tr -d '\r"')
+  [[ $records =~ ^[0-9]+$ ]] || { echo "throughput.sh: unexpected count(*) output: $records" >&2; exit 1; }
+  local ingest_mbs commit_share
+  ingest_mbs=$(calc "$TOTAL_BYTES/1e6/$ingest_s")
+  commit_share=$(calc "100*$commit_s/$ingest_s" 0)
 
-# ---- bedrock-ledger ingest ----------------------------------------------------------------
-say "bedrock-ledger ingest"
-rm -rf "$OUT/data"
-mkdir -p "$OUT/data"
-t0=$(now)
-/usr/bin/time -v -o "$OUT/ingest.time" \
-  "$BIN" ingest "$CORPUS" --data "$OUT/data" "${PROFILE_ARGS[@]}" -v >"$OUT/ingest.stdout" 2>"$OUT/ingest.stderr" || {
-  echo "throughput.sh: ingest failed; last lines of its stderr:" >&2
-  tail -n 20 "$OUT/ingest.stderr" >&2
-  exit 1
-}
-t1=$(now)
-tail -n 2 "$OUT/ingest.stderr" >&2 || true
-INGEST_S=$(calc "$t1-$t0" 2)
-# Phase times from `-v` (the ingest_finished event), and the commit phase's share of the run.
-read -r PLAN_S DECODE_S COMMIT_S < <(sed -n 's/.*ingest_finished: finished plan_seconds=\([0-9.]*\) fetch_decode_seconds=\([0-9.]*\) commit_seconds=\([0-9.]*\).*/\1 \2 \3/p' "$OUT/ingest.stderr")
-[[ -n ${COMMIT_S:-} ]] || { echo "throughput.sh: no phase times in the ingest's -v output" >&2; exit 1; }
-COMMIT_SHARE=$(calc "100*$COMMIT_S/$INGEST_S" 0)
-RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/ingest.time")
-RECORDS=$("$BIN" sql --data "$OUT/data" --format csv "select count(*) from invocations" | tail -n 1 | tr -d '\r"')
-[[ $RECORDS =~ ^[0-9]+$ ]] || { echo "throughput.sh: unexpected count(*) output: $RECORDS" >&2; exit 1; }
-INGEST_MBS=$(calc "$TOTAL_BYTES/1e6/$INGEST_S")
-RECS_S=$(calc "$RECORDS/$INGEST_S" 0)
+  say "bedrock-ledger ingest (1 core: taskset -c 0)"
+  ingest 1core taskset -c 0
 
-# ---- baseline 1: gunzip, 2 processes ------------------------------------------------------
-say "baseline: gzip -dc with 2 processes"
-t0=$(now)
-xargs -0 -r -P2 -n 64 gzip -dc -- <"$OUT/gz.list" >/dev/null
-xargs -0 -r -n 64 cat -- <"$OUT/plain.list" >/dev/null
-t1=$(now)
-GUNZIP_S=$(calc "$t1-$t0" 2)
-GUNZIP_MBS=$(calc "$TOTAL_BYTES/1e6/$GUNZIP_S")
-RATIO=$(calc "$INGEST_MBS/$GUNZIP_MBS" 2)
+  # -- the inflate-only floor --
+  say "inflate-only floor ($INFLATE)"
+  local floor inflate_s inflate_bytes
+  floor=$("$INFLATE" "$RUN/gz.list" "$RUN/plain.list")
+  read -r inflate_s inflate_bytes <<<"$floor"
+  [[ $inflate_bytes == "$TOTAL_BYTES" ]] || {
+    echo "throughput.sh: inflate_only read $inflate_bytes uncompressed bytes, the corpus holds $TOTAL_BYTES" >&2
+    exit 1
+  }
 
-# ---- baseline 2: DuckDB read_json + GROUP BY over the native S3 objects -------------------
-VENV=$OUT/venv
-if ! "$VENV/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
-  say "installing duckdb==$DUCKDB_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION"
-fi
-say "baseline: DuckDB $DUCKDB_VERSION read_json over $N_NATIVE native objects"
-DUCKDB_S=$("$VENV/bin/python" - "$OUT/native.json" <<'EOF'
+  # -- baseline 1: gunzip, 2 processes --
+  say "baseline: gzip -dc with 2 processes"
+  local t0 t1 gunzip_s gunzip_mbs
+  t0=$(now)
+  xargs -0 -r -P2 -n 64 gzip -dc -- <"$RUN/gz.list" >/dev/null
+  xargs -0 -r -n 64 cat -- <"$RUN/plain.list" >/dev/null
+  t1=$(now)
+  gunzip_s=$(calc "$t1-$t0" 2)
+  gunzip_mbs=$(calc "$TOTAL_BYTES/1e6/$gunzip_s")
+
+  # -- baseline 2: DuckDB read_json + GROUP BY over the native S3 objects --
+  say "baseline: DuckDB $DUCKDB_VERSION read_json over $N_NATIVE native objects"
+  local duckdb_s duckdb_mbs
+  duckdb_s=$("$VENV/bin/python" - "$RUN/native.json" <<'EOF'
 import json, sys, time
 import duckdb
 files = json.load(open(sys.argv[1]))
@@ -147,32 +234,50 @@ secs = time.perf_counter() - t0
 print(f"duckdb: {len(rows)} groups, {sum(r[3] for r in rows)} records", file=sys.stderr)
 print(f"{secs:.2f}")
 EOF
-)
-DUCKDB_MBS=$(calc "$NATIVE_BYTES/1e6/$DUCKDB_S")
+  )
+  duckdb_mbs=$(calc "$NATIVE_BYTES/1e6/$duckdb_s")
 
-# ---- correctness: oracle vs the tool's aggregate ------------------------------------------
-ORACLE=skipped
-if [[ -f benches/oracle.py ]]; then
-  say "oracle: benches/oracle.py vs bedrock-ledger sql"
-  python3 benches/oracle.py "${PROFILE_ARGS[@]}" "$CORPUS" >"$OUT/oracle.csv"
-  "$BIN" sql --data "$OUT/data" --format csv "SELECT month, coalesce(identity,'') AS identity, coalesce(model,'') AS model, count(*) AS requests, count(error_code) AS failed_requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens, sum(cache_write_1h_tokens) AS cache_write_1h_tokens FROM invocations GROUP BY 1,2,3 ORDER BY 1,2,3" >"$OUT/ledger.csv"
-  if diff <(LC_ALL=C sort "$OUT/oracle.csv") <(LC_ALL=C sort "$OUT/ledger.csv") >"$OUT/oracle.diff"; then
-    ORACLE=MATCH
-  else
-    ORACLE="DIFFER ($(grep -c '^[<>]' "$OUT/oracle.diff" || true) lines; < oracle, > ledger; full diff in $OUT/oracle.diff)"
-    head -n 40 "$OUT/oracle.diff" >&2
+  # -- correctness: oracle vs the tool's aggregate --
+  local oracle=skipped
+  if [[ -f benches/oracle.py ]]; then
+    say "oracle: benches/oracle.py vs bedrock-ledger sql"
+    python3 benches/oracle.py "${PROFILE_ARGS[@]}" "$CORPUS" >"$RUN/oracle.csv"
+    "$BIN" sql --data "$RUN/data-all" --format csv "SELECT month, coalesce(identity,'') AS identity, coalesce(model,'') AS model, count(*) AS requests, count(error_code) AS failed_requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens, sum(cache_write_1h_tokens) AS cache_write_1h_tokens FROM invocations GROUP BY 1,2,3 ORDER BY 1,2,3" >"$RUN/ledger.csv"
+    if diff <(LC_ALL=C sort "$RUN/oracle.csv") <(LC_ALL=C sort "$RUN/ledger.csv") >"$RUN/oracle.diff"; then
+      oracle=MATCH
+    else
+      oracle="DIFFER ($(grep -c '^[<>]' "$RUN/oracle.diff" || true) lines; < oracle, > ledger; full diff in $RUN/oracle.diff)"
+      head -n 40 "$RUN/oracle.diff" >&2
+    fi
   fi
-fi
 
-# ---- summary ------------------------------------------------------------------------------
-cat <<EOF
+  # -- summary --
+  local vs_duckdb vs_inflate vs_gunzip
+  vs_duckdb=$(calc "$ingest_mbs/$duckdb_mbs" 2)
+  vs_inflate=$(calc "$ingest_s/$inflate_s" 2)
+  vs_gunzip=$(calc "$ingest_mbs/$gunzip_mbs" 2)
+  cat >"$RUN/summary.txt" <<EOF
 
-bedrock-ledger throughput ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ))
+bedrock-ledger throughput ($CORES cores, $(date -u +%Y-%m-%dT%H:%M:%SZ))
   corpus            $CORPUS: $N_FILES objects, $(calc "$TOTAL_BYTES/1e6") MB JSON, $(calc "$STORED_BYTES/1e6") MB stored
-  ingest            ${INGEST_S} s wall, ${INGEST_MBS} MB/s, ${RECS_S} records/s ($RECORDS records; generator: $EXPECTED unique requests), peak RSS $(calc "$RSS_KB/1024" 0) MiB
-  gunzip (2 procs)  ${GUNZIP_S} s, ${GUNZIP_MBS} MB/s
-  phases            list+plan $(calc "$PLAN_S" 2) s, fetch+decode $(calc "$DECODE_S" 2) s, commit $(calc "$COMMIT_S" 2) s (${COMMIT_SHARE}% of the run; target < 15%)
-  ingest / gunzip   ${RATIO} (target >= 0.7)
-  DuckDB ${DUCKDB_VERSION}      ${DUCKDB_S} s over the native S3 objects ($(calc "$NATIVE_BYTES/1e6") MB), ${DUCKDB_MBS} MB/s
-  oracle            $ORACLE
+  ingest            ${ingest_s} s wall, ${ingest_mbs} MB/s, $(calc "$records/$ingest_s" 0) records/s ($records records; generator: $EXPECTED unique requests), peak RSS $rss_mib MiB (target < 1024: $(verdict "$rss_mib < 1024"))
+  phases            list+plan $(calc "$plan_s" 2) s, fetch+decode $(calc "$decode_s" 2) s, commit $(calc "$commit_s" 2) s (${commit_share}% of the run; target < 15%)
+  ingest, 1 core    ${WALL_S} s wall, $(calc "$TOTAL_BYTES/1e6/$WALL_S") MB/s, peak RSS $RSS_MIB MiB
+  phases, 1 core    list+plan $(calc "$PLAN_S" 2) s, fetch+decode $(calc "$DECODE_S" 2) s, commit $(calc "$COMMIT_S" 2) s
+  1 -> $CORES cores      wall $(scaling "$WALL_S" "$ingest_s"); list+plan $(scaling "$PLAN_S" "$plan_s"); fetch+decode $(scaling "$DECODE_S" "$decode_s"); commit $(scaling "$COMMIT_S" "$commit_s")
+  inflate-only      ${inflate_s} s, $(calc "$TOTAL_BYTES/1e6/$inflate_s") MB/s (zlib-rs, $CORES threads)
+  gunzip (2 procs)  ${gunzip_s} s, ${gunzip_mbs} MB/s
+  DuckDB ${DUCKDB_VERSION}      ${duckdb_s} s over the native S3 objects ($(calc "$NATIVE_BYTES/1e6") MB), ${duckdb_mbs} MB/s
+  ingest / DuckDB   ${vs_duckdb}x the MB/s (target >= 5: $(verdict "$vs_duckdb >= 5"))
+  ingest / inflate  ${vs_inflate}x the wall time (target <= 1.5: $(verdict "$vs_inflate <= 1.5"))
+  ingest / gunzip   ${vs_gunzip} (target >= 0.7)
+  oracle            $oracle
 EOF
+}
+
+SUMMARIES=()
+for i in "${!CORPORA[@]}"; do
+  measure "$((i + 1))" "${CORPORA[$i]}"
+  SUMMARIES+=("$RUN/summary.txt")
+done
+cat "${SUMMARIES[@]}"

@@ -66,8 +66,7 @@ step "a headless Chromium (Debian's chromium) for the HTML report's rendering te
 if ! command -v chromium >/dev/null; then
   SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    chromium fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
 export BEDROCK_LEDGER_TEST_CHROMIUM="$(command -v chromium)"
 chromium --version >&2

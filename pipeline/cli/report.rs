@@ -203,7 +203,8 @@ async fn execute_html(args: HtmlArgs) -> Result<u8> {
     let dataset = open_dataset(&args.data, &args.aws).await?;
     let (teams, profiles) = args.attribution.load(&args.aws).await?;
     let (ctx, version) = report_session(&dataset, args.as_of, &teams, &profiles).await?;
-    let page = html_page(&ctx, version, &args.month).await?;
+    let chargeback = build(&ctx, version, &args.month).await?;
+    let page = html_page(&ctx, &chargeback).await?;
     match &args.out {
         Some(out) => {
             let out = out.replace("{month}", &args.month);
@@ -215,14 +216,12 @@ async fn execute_html(args: HtmlArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// The HTML report of `month`; refuses a month without invocations, as the chargeback does.
-pub async fn html_page(engine: &dyn Engine, table_version: u64, month: &str) -> Result<String> {
-    let report = monthly_report(engine, table_version, month)
+/// The HTML report of the month of `chargeback` (from [`build`], which refuses a month
+/// without invocations).
+pub async fn html_page(engine: &dyn Engine, chargeback: &Chargeback) -> Result<String> {
+    let report = monthly_report(engine, chargeback)
         .await
-        .with_context(|| format!("building the report of {month}"))?;
-    if report.manifest.grand_totals.requests == 0 {
-        bail!("no invocations in {month}");
-    }
+        .with_context(|| format!("building the report of {}", chargeback.manifest.month))?;
     Ok(html::render(&report)?)
 }
 

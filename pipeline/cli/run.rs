@@ -73,7 +73,7 @@ pub async fn execute(args: Args) -> Result<u8> {
             .await?;
         dataset.put(&csv, chargeback.csv.clone()).await?;
         let html = format!("reports/chargeback-{month}.html");
-        let page = report::html_page(&ctx, version, month).await?;
+        let page = report::html_page(&ctx, &chargeback).await?;
         dataset.put(&html, page.into_bytes()).await?;
         out.push_str(&format!(
             "chargeback {month}: {} rows, {} USD, {} unpriced requests ({csv}, table version {})\n",

@@ -116,13 +116,15 @@ pub struct Charts {
     pub models: String,
 }
 
-/// Gathers the report of `month` from `engine` (reading `invocations` at `table_version`).
+/// Gathers the report of the month of `current` (its chargeback, already built on `engine`,
+/// which the page's amounts are summed from): last month's chargeback and the named queries
+/// run on the same engine and table version.
 pub async fn monthly_report(
     engine: &dyn Engine,
-    table_version: u64,
-    month: &str,
+    current: &Chargeback,
 ) -> Result<MonthlyReport, HtmlError> {
-    let current = chargeback(engine, table_version, month).await?;
+    let month = current.manifest.month.as_str();
+    let table_version = current.manifest.table_version;
     let previous_month = previous_month(month)?;
     let previous = chargeback(engine, table_version, &previous_month).await?;
     let months = MonthRange::single(month).map_err(HtmlError::Month)?;
@@ -236,7 +238,7 @@ pub async fn monthly_report(
             ],
         ),
         charts,
-        manifest: current.manifest,
+        manifest: current.manifest.clone(),
     })
 }
 

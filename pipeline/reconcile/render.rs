@@ -106,6 +106,35 @@ fn billed_cells(billed: &BilledSide) -> [String; 3] {
     ]
 }
 
+/// A comparison row of billed cost that no bucket holds: no model, token kind, scope or tier,
+/// no ledger side; `[account, region, line item type]` and the billed side.
+fn billed_only_record(
+    month: &str,
+    status: &str,
+    [account_id, region, line_item_type]: [&str; 3],
+    billed: &BilledSide,
+    note: String,
+) -> Vec<String> {
+    let mut record = vec![
+        month.to_owned(),
+        status.to_owned(),
+        account_id.to_owned(),
+        region.to_owned(),
+    ];
+    record.extend([String::new(), String::new(), String::new(), String::new()]);
+    record.push(line_item_type.to_owned());
+    record.extend(billed_cells(billed));
+    record.extend([
+        String::new(),
+        String::new(),
+        format_micros(round_to_micros(billed.cost)),
+        String::new(),
+        String::new(),
+        note,
+    ]);
+    record
+}
+
 /// The comparison: one row per bucket (`compared`, `ledger_only`, `billed_only`), then one
 /// per unmapped usage type (`unmapped`, with the reason in `note`), then one per other line
 /// item type and usage type (`non_usage`).
@@ -146,49 +175,23 @@ pub fn reconcile_csv(month: &str, comparison: &Comparison) -> Result<Vec<u8>, cs
         out.write_record(&record)?;
     }
     for (key, unmapped) in &comparison.unmapped {
-        let mut record = vec![
-            month.to_owned(),
-            "unmapped".to_owned(),
-            key.account_id.clone(),
-            key.region.clone(),
-        ];
-        record.extend([String::new(), String::new(), String::new(), String::new()]);
-        record.push("Usage".to_owned());
-        record.extend(billed_cells(&unmapped.billed));
-        record.extend([
-            String::new(),
-            String::new(),
-            format_micros(round_to_micros(unmapped.billed.cost)),
-            String::new(),
-            String::new(),
+        out.write_record(billed_only_record(
+            month,
+            "unmapped",
+            [&key.account_id, &key.region, "Usage"],
+            &unmapped.billed,
             unmapped.reason.clone(),
-        ]);
-        out.write_record(&record)?;
+        ))?;
     }
     for (key, billed) in &comparison.non_usage {
-        let mut record = vec![
-            month.to_owned(),
-            "non_usage".to_owned(),
-            key.account_id.clone(),
-            key.region.clone(),
-        ];
-        record.extend([String::new(), String::new(), String::new(), String::new()]);
-        record.push(key.line_item_type.clone());
-        record.extend(billed_cells(billed));
-        record.extend([
-            String::new(),
-            String::new(),
-            format_micros(round_to_micros(billed.cost)),
-            String::new(),
-            String::new(),
-            billed
-                .descriptions
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ]);
-        out.write_record(&record)?;
+        let descriptions: Vec<&str> = billed.descriptions.iter().map(String::as_str).collect();
+        out.write_record(billed_only_record(
+            month,
+            "non_usage",
+            [&key.account_id, &key.region, &key.line_item_type],
+            billed,
+            descriptions.join("; "),
+        ))?;
     }
     finish(out)
 }

@@ -1,10 +1,10 @@
 -- Anomalies: days on which an identity spent more than 3x its own median daily spend of the 14 days before (at least 3 active days)
 WITH daily AS (
-  SELECT identity, CAST(date_trunc('day', timestamp) AS DATE) AS day, sum(cost_usd) AS spend
-  FROM invocations
+  SELECT identity, day, sum(cost_usd) AS spend
+  FROM daily_usage
   WHERE month BETWEEN date_format(CAST($from_month || '-01' AS DATE) - INTERVAL '14' DAY, '%Y-%m')
       AND $to_month
-    AND timestamp >= CAST($from_month || '-01' AS TIMESTAMP) - INTERVAL '14' DAY
+    AND day >= CAST($from_month || '-01' AS DATE) - INTERVAL '14' DAY
     AND identity IS NOT NULL
     AND cost_usd IS NOT NULL
   GROUP BY 1, 2

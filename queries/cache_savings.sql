@@ -8,7 +8,7 @@ SELECT
   CAST(sum(cache_read_savings_usd) AS DECIMAL(38, 6)) AS cache_read_savings_usd,
   round(100 * CAST(sum(cache_read_savings_usd) AS DOUBLE)
     / CAST(sum(cost_usd) + sum(cache_read_savings_usd) AS DOUBLE), 2) AS savings_pct
-FROM invocations
+FROM daily_usage
 WHERE month BETWEEN $from_month AND $to_month AND price_status = 'priced'
 GROUP BY model
 HAVING sum(cache_read_tokens) > 0

@@ -1,13 +1,13 @@
 -- Daily trend: requests, active identities, tokens and cost per UTC day
 SELECT
-  CAST(date_trunc('day', timestamp) AS DATE) AS day,
-  count(*) AS requests,
+  day,
+  sum(requests) AS requests,
   count(DISTINCT identity) AS identities,
-  count(error_code) AS failed_requests,
+  sum(failed_requests) AS failed_requests,
   sum(input_tokens + cache_read_tokens + cache_write_tokens) AS prompt_tokens,
   sum(output_tokens) AS output_tokens,
   CAST(sum(cost_usd) AS DECIMAL(38, 6)) AS cost_usd
-FROM invocations
+FROM daily_usage
 WHERE month BETWEEN $from_month AND $to_month
 GROUP BY 1
 ORDER BY 1

@@ -1,17 +1,17 @@
 -- Error rates per model and error code, against each model's request count
 WITH per_model AS (
-  SELECT model, count(*) AS requests
-  FROM invocations
+  SELECT model, sum(requests) AS requests
+  FROM daily_usage
   WHERE month BETWEEN $from_month AND $to_month
   GROUP BY model
 )
 SELECT
   i.model,
   i.error_code,
-  count(*) AS failed_requests,
+  sum(i.failed_requests) AS failed_requests,
   p.requests,
-  round(100 * CAST(count(*) AS DOUBLE) / p.requests, 2) AS error_rate_pct
-FROM invocations i
+  round(100 * CAST(sum(i.failed_requests) AS DOUBLE) / p.requests, 2) AS error_rate_pct
+FROM daily_usage i
 JOIN per_model p ON i.model IS NOT DISTINCT FROM p.model
 WHERE i.month BETWEEN $from_month AND $to_month AND i.error_code IS NOT NULL
 GROUP BY i.model, i.error_code, p.requests

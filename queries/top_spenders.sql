@@ -1,7 +1,7 @@
 -- Top 10 identities by cost, with their share of the period's priced spend
 WITH spend AS (
-  SELECT identity, principal_type, count(*) AS requests, sum(cost_usd) AS cost
-  FROM invocations
+  SELECT identity, principal_type, sum(requests) AS requests, sum(cost_usd) AS cost
+  FROM daily_usage
   WHERE month BETWEEN $from_month AND $to_month
   GROUP BY identity, principal_type
 )

@@ -329,8 +329,20 @@ async fn register_creates_the_tables_in_glue_and_a_rerun_changes_nothing() {
         .into_iter()
         .filter(|sql| sql.starts_with(&format!("CREATE OR REPLACE VIEW \"{database}\".")))
         .collect();
-    assert_eq!(views.len(), 4, "two views, created by each run: {views:?}");
-    assert!(views[0].contains(&format!("\"{database}\".\"charged_invocations\"")));
+    assert_eq!(views.len(), 8, "four views, created by each run: {views:?}");
+    for (view, name) in views.iter().zip([
+        "charged_invocations",
+        "charged_daily_usage",
+        "daily_usage",
+        "ingested_objects",
+    ]) {
+        assert!(
+            view.starts_with(&format!(
+                "CREATE OR REPLACE VIEW \"{database}\".\"{name}\" AS"
+            )),
+            "{view}"
+        );
+    }
 }
 
 /// `query NAME --engine athena` with the flags the issue gives, in `region`.
@@ -429,7 +441,7 @@ fn athena_reads_the_registered_attribution_not_local_files() {
 const CHARGEBACK_STATEMENTS: [&str; 5] = [
     "queries/chargeback.sql",
     "pipeline/report/sql/grand_totals.sql",
-    "pipeline/report/sql/rejects.sql",
+    "pipeline/report/sql/sources.sql",
     "pipeline/report/sql/unpriced.sql",
     "pipeline/report/sql/price_books.sql",
 ];

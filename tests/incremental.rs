@@ -3,7 +3,8 @@
 use crate::crash::write_corpus;
 use crate::util::{TABLE_DUMP_SQL, Workspace, walk};
 
-fn ingest(work: &Workspace, logs: &std::path::Path, extra: &[&str]) -> String {
+/// `ingest LOGS --data <workspace dataset> EXTRA...`, asserted to succeed; returns stderr.
+pub fn ingest(work: &Workspace, logs: &std::path::Path, extra: &[&str]) -> String {
     let output = work.run(
         &[
             &[

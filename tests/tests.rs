@@ -18,6 +18,7 @@ mod properties;
 mod queries;
 mod reconcile;
 mod reliability;
+mod rollup;
 mod s3;
 mod sample_month;
 mod sample_run;

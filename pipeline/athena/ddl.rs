@@ -7,7 +7,11 @@
 //!   ([`crate::attribution`]): a `teams` table of the `--teams` rules (each glob also written as the anchored regular expression Athena's
 //!   `regexp_like` matches with, and its rule number: the first match wins), a `profile_teams`
 //!   table of the `--profiles` team tags, both CSV files under `<dataset>/athena/`, and the
-//!   `charged_invocations` view joining them to `invocations`.
+//!   `charged_invocations` view joining them to `invocations`, and `charged_daily_usage`
+//!   summing that view per day.
+//! - The `daily_usage` view: `invocations` summed per day and report key, which the named
+//!   queries read. Athena computes it from the requests rather than reading the stored rollup,
+//!   which only the local engine can tell current or stale ([`crate::dataset::rollup`]).
 //! - The `ingested_objects` view: the ledger entry in force of every object.
 
 use arrow::datatypes::SchemaRef;
@@ -16,6 +20,7 @@ use url::Url;
 use super::AthenaError;
 use crate::attribution::{RuleSubject, TeamRules, UNALLOCATED};
 use crate::dataset::ledger::LATEST_ENTRIES;
+use crate::dataset::rollup::{DAILY_USAGE, daily_usage_select};
 use crate::dataset::tables::{Table, invocations_table_schema};
 use crate::normalize::ProfileMap;
 
@@ -116,13 +121,19 @@ impl AthenaCatalog {
             delta("rejects", Table::Rejects),
             delta("ledger_entries", Table::Ledger),
         ];
-        let mut views = vec![ViewDef {
-            name: "ingested_objects",
-            select: LATEST_ENTRIES.replace(
-                "FROM entries",
-                &format!("FROM {}", qualified(database, "ledger_entries")),
-            ),
-        }];
+        let mut views = vec![
+            ViewDef {
+                name: DAILY_USAGE,
+                select: daily_usage_select(&qualified(database, "invocations"), &[]),
+            },
+            ViewDef {
+                name: "ingested_objects",
+                select: LATEST_ENTRIES.replace(
+                    "FROM entries",
+                    &format!("FROM {}", qualified(database, "ledger_entries")),
+                ),
+            },
+        ];
         let mut files = Vec::new();
         if let Some(Attribution { teams, profiles }) = attribution {
             tables.push(csv("teams", TEAMS_COLUMNS));
@@ -140,6 +151,16 @@ impl AthenaCatalog {
                 ViewDef {
                     name: "charged_invocations",
                     select: charged_invocations_select(database, teams),
+                },
+            );
+            views.insert(
+                1,
+                ViewDef {
+                    name: "charged_daily_usage",
+                    select: daily_usage_select(
+                        &qualified(database, "charged_invocations"),
+                        &["team", "cost_center", "end_user"],
+                    ),
                 },
             );
         }
@@ -518,7 +539,7 @@ mod tests {
         let tables: Vec<&str> = catalog.tables.iter().map(|t| t.name).collect();
         assert_eq!(tables, ["invocations", "rejects", "ledger_entries"]);
         let views: Vec<&str> = catalog.views.iter().map(|v| v.name).collect();
-        assert_eq!(views, ["ingested_objects"]);
+        assert_eq!(views, ["daily_usage", "ingested_objects"]);
         assert!(catalog.files.is_empty());
     }
 

@@ -1,4 +1,4 @@
-//! What a month spent, read with SQL from a report session's `charged_invocations`: requests
+//! What a month spent, read with SQL from a report session's `charged_daily_usage`: requests
 //! and their exact cost by who they are charged to, and the newest event the forecast reaches.
 
 use arrow::array::AsArray;
@@ -87,15 +87,15 @@ impl MonthSpend {
 
 const SPEND_SQL: &str = "\
 SELECT team, coalesce(identity, '') AS identity, coalesce(end_user, '') AS end_user,
-  count(*) AS requests,
-  sum(CASE WHEN price_status = 'unpriced' THEN 1 ELSE 0 END) AS unpriced_requests,
+  sum(requests) AS requests,
+  sum(CASE WHEN price_status = 'unpriced' THEN requests ELSE 0 END) AS unpriced_requests,
   coalesce(sum(cost_usd), CAST(0 AS DECIMAL(38, 12))) AS cost_usd,
-  max(timestamp) AS newest
-FROM charged_invocations
+  max(last_timestamp) AS newest
+FROM charged_daily_usage
 WHERE month = $month
 GROUP BY team, coalesce(identity, ''), coalesce(end_user, '')";
 
-/// Reads the spend of `month` from a report session's `charged_invocations`.
+/// Reads the spend of `month` from a report session's `charged_daily_usage`.
 pub async fn month_spend(engine: &dyn Engine, month: &Month) -> Result<MonthSpend, SpendError> {
     let result = run_on(engine, SPEND_SQL, &[("month", &month.to_string())]).await?;
     let mut groups = Vec::new();

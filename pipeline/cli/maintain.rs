@@ -1,9 +1,12 @@
-//! `bedrock-ledger maintain`: compact small files and vacuum old ones, table by table.
+//! `bedrock-ledger maintain`: compact small files and vacuum old ones, table by table, and bring
+//! the rollup of every month up to date (compaction rewrites the files a rollup summarizes).
 
 use anyhow::{Context, Result};
-use bedrock_ledger::dataset::Table;
+use bedrock_ledger::dataset::invocations::stored_months;
 use bedrock_ledger::dataset::maintain::{MaintainOptions, maintain_table};
 use bedrock_ledger::dataset::retry::RetryPolicy;
+use bedrock_ledger::dataset::rollup::{Rollup, refresh_month};
+use bedrock_ledger::dataset::{Dataset, DatasetError, Table};
 
 use super::dataset::open_dataset;
 use super::{exit, inputs};
@@ -33,10 +36,21 @@ pub async fn execute(args: Args) -> Result<u8> {
         retry: RetryPolicy::default(),
         clock: None,
     };
-    for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
-        let upkeep = maintain_table(&dataset, table, &options)
-            .await
-            .with_context(|| format!("maintaining {}", dataset.table_location(table)))?;
+    let rollups = Rollup::ALL.map(Rollup::table);
+    for table in [Table::Invocations, Table::Rejects, Table::Ledger]
+        .into_iter()
+        .chain(rollups)
+    {
+        if table == rollups[0] && !args.dry_run {
+            refresh_rollups(&dataset, options.retry).await?;
+        }
+        let upkeep = match maintain_table(&dataset, table, &options).await {
+            // No month was ever committed: there is no rollup yet.
+            Err(DatasetError::NoTable { .. }) if rollups.contains(&table) => continue,
+            upkeep => {
+                upkeep.with_context(|| format!("maintaining {}", dataset.table_location(table)))?
+            }
+        };
         if let Some(days) = upkeep.log_retention_raised_to_days {
             eprintln!("{}: log retention raised to {days} days", table.name());
         }
@@ -57,4 +71,29 @@ pub async fn execute(args: Args) -> Result<u8> {
         }
     }
     Ok(exit::OK)
+}
+
+/// Brings the rollup of every stored month up to date.
+async fn refresh_rollups(dataset: &Dataset, retry: RetryPolicy) -> Result<()> {
+    let months = stored_months(dataset)
+        .await
+        .with_context(|| format!("listing the months of {}", dataset.root()))?;
+    for month in &months {
+        let refresh = refresh_month(dataset, month, retry)
+            .await
+            .with_context(|| format!("summing {month} into its rollups"))?;
+        if refresh.files_read > 0 {
+            eprintln!(
+                "rollups: {month} {} from {} files, {} rows",
+                if refresh.rebuilt {
+                    "rebuilt"
+                } else {
+                    "extended"
+                },
+                refresh.files_read,
+                refresh.rows
+            );
+        }
+    }
+    Ok(())
 }

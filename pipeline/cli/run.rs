@@ -133,12 +133,12 @@ fn month_totals_sql(report: &IngestReport) -> String {
         .collect();
     format!(
         "WITH this_run(month, new_requests, objects_read) AS (VALUES {}) \
-         SELECT i.month, count(*) AS requests, max(r.new_requests) AS new_requests, \
-           count(i.error_code) AS failed_requests, sum(i.input_tokens) AS input_tokens, \
+         SELECT i.month, sum(i.requests) AS requests, max(r.new_requests) AS new_requests, \
+           sum(i.failed_requests) AS failed_requests, sum(i.input_tokens) AS input_tokens, \
            sum(i.output_tokens) AS output_tokens, sum(i.cache_read_tokens) AS cache_read_tokens, \
            sum(i.cache_write_tokens) AS cache_write_tokens, \
            sum(i.cache_write_1h_tokens) AS cache_write_1h_tokens, max(r.objects_read) AS objects_read \
-         FROM invocations i JOIN this_run r ON i.month = r.month \
+         FROM daily_usage i JOIN this_run r ON i.month = r.month \
          GROUP BY i.month ORDER BY i.month",
         rows.join(", ")
     )

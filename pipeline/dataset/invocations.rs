@@ -25,6 +25,9 @@
 //! the commit and the loser recomputes it from the new snapshot ([`super::retry`]), finding the
 //! winner's rows. Writers of different months or far-apart days never wait for each other.
 //!
+//! After its commits a month's rollup is brought up to date ([`super::rollup`]): a nightly
+//! insert sums just its new files into it.
+//!
 //! Every row records the SHA-256 of the price book that priced it (`price_book_sha256`). A month
 //! that holds rows priced with another book than the run's is repriced whole first, in one
 //! commit, so a month is always priced with one book when its writers share a book.
@@ -51,6 +54,7 @@ use super::batch::conform;
 use super::copies::{SpanCopies, copy_rank_sql};
 use super::read::register_snapshot;
 use super::retry::{RetryPolicy, is_conflict, retry_conflicts};
+use super::rollup::{Refresh, refresh_month};
 use super::stage::StagedDay;
 use super::tables::invocations_table_schema;
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
@@ -85,6 +89,8 @@ pub struct MonthCommit {
     /// The table version the last commit created (the version read, when there was nothing to
     /// do).
     pub version: u64,
+    /// What bringing the month's rollup up to date did.
+    pub rollup: Refresh,
 }
 
 impl MonthCommit {
@@ -205,6 +211,7 @@ pub async fn commit_month(
         );
         commit.absorb(span_commit);
     }
+    commit.rollup = refresh_month(dataset, month, policy).await?;
     Ok(commit)
 }
 
@@ -216,11 +223,13 @@ pub async fn reprice_month(
     work_dir: &Path,
     policy: RetryPolicy,
 ) -> Result<MonthCommit, DatasetError> {
-    retry_conflicts(&month_location(dataset, month), policy, || async {
+    let mut commit = retry_conflicts(&month_location(dataset, month), policy, || async {
         let table = dataset.open(Table::Invocations, None).await?;
         reprice_rows(table, month, prices, work_dir).await
     })
-    .await
+    .await?;
+    commit.rollup = refresh_month(dataset, month, policy).await?;
+    Ok(commit)
 }
 
 /// The months the table holds rows of, sorted.

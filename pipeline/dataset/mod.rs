@@ -1,10 +1,11 @@
-//! The dataset: three Delta Lake tables under one root, a local directory or an S3 prefix,
+//! The dataset: four Delta Lake tables under one root, a local directory or an S3 prefix,
 //! reached through one [`ObjectStore`] whatever the root is.
 //!
 //! ```text
 //! <root>/invocations/   normalized, priced requests, partitioned by `month` (UTC `YYYY-MM`)
 //! <root>/rejects/       every line or object that could not be decoded, with where and why
 //! <root>/ledger/        every object ingested, with its version (what makes ingest incremental)
+//! <root>/daily_usage/   the requests summed per day and report key (see [`rollup`])
 //! <root>/reports/       chargeback CSVs and manifests written by `run`
 //! ```
 //!
@@ -22,6 +23,7 @@ pub mod migrate;
 pub mod read;
 pub mod rejects;
 pub mod retry;
+pub mod rollup;
 pub mod stage;
 pub mod tables;
 #[cfg(test)]

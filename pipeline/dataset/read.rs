@@ -1,24 +1,29 @@
 //! Reading the dataset through the Delta log: registers `invocations` (at its newest version or
-//! at `--as-of`), `rejects` and `ingested_objects` (the ledger entry in force of every object)
-//! in a DataFusion session. A missing table is an error naming where it was looked for.
+//! at `--as-of`), the rollups `daily_usage` and `latency_histogram` (read from the stored rollup
+//! where it is current for that version, else summed from it), `rejects` and `ingested_objects` (the ledger entry in force of
+//! every object) in a DataFusion session. A missing table is an error naming where it was looked
+//! for.
 
 use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 
 use super::ledger::LATEST_ENTRIES;
+use super::rollup::{RollupUse, register_rollups};
 use super::{Dataset, DatasetError, Table};
 
-/// Registers the dataset's tables in `ctx`; `as_of` pins `invocations` to an older version.
-/// Returns the version of `invocations` read: what a report records so it can be reproduced.
+/// Registers the dataset's tables in `ctx`; `as_of` pins `invocations` (and the rollups' views)
+/// to an older version. Returns the version of `invocations` read, what a report records so it
+/// can be reproduced, and which months each rollup's view reads from the stored rollup.
 pub async fn register_tables(
     ctx: &SessionContext,
     dataset: &Dataset,
     as_of: Option<u64>,
-) -> Result<u64, DatasetError> {
+) -> Result<(u64, Vec<RollupUse>), DatasetError> {
     let invocations = dataset.open(Table::Invocations, as_of).await?;
     let rejects = dataset.open(Table::Rejects, None).await?;
     let ledger = dataset.open(Table::Ledger, None).await?;
     register_snapshot(ctx, &invocations, Table::Invocations.name()).await?;
+    let rollups = register_rollups(ctx, dataset, &invocations).await?;
     register_snapshot(ctx, &rejects, Table::Rejects.name()).await?;
     register_snapshot(ctx, &ledger, "ledger_entries").await?;
     ctx.sql(&format!(
@@ -26,7 +31,7 @@ pub async fn register_tables(
         LATEST_ENTRIES.replace("FROM entries", "FROM ledger_entries")
     ))
     .await?;
-    Ok(invocations.version().unwrap_or(0))
+    Ok((invocations.version().unwrap_or(0), rollups))
 }
 
 /// Registers `table`'s snapshot as `name` in `ctx` (and the table's store in its runtime).

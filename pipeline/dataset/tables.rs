@@ -1,4 +1,4 @@
-//! The dataset's three Delta tables: where each lives, its schema, and opening (or creating) it
+//! The dataset's Delta tables: where each lives, its schema, and opening (or creating) it
 //! through the dataset's object store.
 
 use std::sync::Arc;
@@ -22,6 +22,9 @@ pub enum Table {
     Invocations,
     Rejects,
     Ledger,
+    /// The rollups reports read ([`super::rollup`]).
+    DailyUsage,
+    LatencyHistogram,
 }
 
 impl Table {
@@ -31,6 +34,8 @@ impl Table {
             Table::Invocations => INVOCATIONS,
             Table::Rejects => REJECTS,
             Table::Ledger => "ledger",
+            Table::DailyUsage => super::rollup::DAILY_USAGE,
+            Table::LatencyHistogram => super::rollup::LATENCY_HISTOGRAM,
         }
     }
 
@@ -40,13 +45,15 @@ impl Table {
             Table::Invocations => invocations_table_schema(),
             Table::Rejects => Arc::clone(&REJECT_SCHEMA),
             Table::Ledger => Arc::clone(&ledger::LEDGER_SCHEMA),
+            Table::DailyUsage => super::rollup::Rollup::DailyUsage.schema(),
+            Table::LatencyHistogram => super::rollup::Rollup::LatencyHistogram.schema(),
         }
     }
 
     /// Partition columns.
     pub fn partition_columns(self) -> &'static [&'static str] {
         match self {
-            Table::Invocations => &[MONTH],
+            Table::Invocations | Table::DailyUsage | Table::LatencyHistogram => &[MONTH],
             Table::Rejects | Table::Ledger => &[],
         }
     }

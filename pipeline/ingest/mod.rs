@@ -24,6 +24,7 @@ use crate::dataset::ledger::{self, Ledger, LedgerEntry};
 use crate::dataset::migrate::is_old_layout;
 use crate::dataset::rejects::commit_rejects;
 use crate::dataset::retry::{RetryPolicy, retry_conflicts};
+use crate::dataset::rollup::Rollup;
 use crate::dataset::stage::{Staged, StagedDay, Stager};
 use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::envelope::{ApiEvent, decode_api_events};
@@ -314,6 +315,9 @@ pub async fn ingest(
                 files_read = commit.files_read,
                 files_skipped = commit.files_skipped,
                 version = commit.version,
+                rollup_files_read = commit.rollup.files_read,
+                rollup_rows = commit.rollup.rows,
+                rollup_rebuilt = commit.rollup.rebuilt,
                 "committed"
             );
             pause_point("month-committed");
@@ -503,8 +507,16 @@ fn ledger_entry(
 /// `--full-refresh`: every table emptied in one commit each (older versions stay readable
 /// with `--as-of` until `maintain` vacuums them).
 async fn clear_data(dataset: &Dataset) -> Result<(), DatasetError> {
-    for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
-        let opened = dataset.open(table, None).await?;
+    let rollups = Rollup::ALL.map(Rollup::table);
+    for table in [Table::Invocations, Table::Rejects, Table::Ledger]
+        .into_iter()
+        .chain(rollups)
+    {
+        let opened = match dataset.open(table, None).await {
+            // A rollup is made by the first commit to a month.
+            Err(DatasetError::NoTable { .. }) if rollups.contains(&table) => continue,
+            opened => opened?,
+        };
         opened
             .delete()
             .await

@@ -313,7 +313,7 @@ pub fn sum_csv(csv: &[u8]) -> Result<(Counts, Costs), ChargebackError> {
 // they run on whichever engine builds the chargeback.
 const GRAND_TOTALS_SQL: &str = include_str!("sql/grand_totals.sql");
 const UNPRICED_SQL: &str = include_str!("sql/unpriced.sql");
-const REJECTS_SQL: &str = include_str!("sql/rejects.sql");
+const SOURCES_SQL: &str = include_str!("sql/sources.sql");
 
 async fn manifest(
     engine: &dyn Engine,
@@ -340,14 +340,13 @@ async fn manifest(
             .and_then(DateTime::from_timestamp_millis)
             .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
     };
+    let sources = run_on(engine, SOURCES_SQL, &params).await?;
+    let sources = Columns::new(&sources.batches[0]);
     let coverage = Coverage {
         first_event: time(12),
         last_event: time(13),
-        objects: t.integer(14, 0),
-        rejects: {
-            let rejects = run_on(engine, REJECTS_SQL, &params).await?;
-            Columns::new(&rejects.batches[0]).integer(0, 0)
-        },
+        objects: sources.integer(0, 0),
+        rejects: sources.integer(1, 0),
     };
 
     let (sum_of_rows, sum_micros) = sum_csv(csv)?;

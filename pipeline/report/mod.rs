@@ -2,11 +2,15 @@
 //!
 //! A report session has the dataset's tables plus `attribution` (team, cost center and end user
 //! of every (identity, model_id, metadata the teams rules read) in the dataset, decided by
-//! [`crate::attribution`]) and the view `charged_invocations` (invocations with `team`,
-//! `cost_center` and `end_user`). Named queries are the `.sql`
-//! files in `queries/`, compiled into the binary; they take `$from_month` and `$to_month`. Each
-//! is written once for both engines, in the SQL DataFusion and Athena share; a query with no
-//! common form also has an Athena variant in `queries/athena/`.
+//! [`crate::attribution`]) and the views `charged_invocations` and `charged_daily_usage`
+//! (`invocations` and `daily_usage` with `team`, `cost_center` and `end_user`). Named queries are
+//! the `.sql` files in `queries/`, compiled into the binary; they take `$from_month` and
+//! `$to_month`. Each is written once for both engines, in the SQL DataFusion and Athena share; a
+//! query with no common form also has an Athena variant in `queries/athena/`.
+//!
+//! Every report but latency percentiles reads `daily_usage`, the requests summed per day
+//! ([`crate::dataset::rollup`]), so it costs the same for a month of a thousand requests or of
+//! ten million; percentiles need every request's latency and read `invocations`.
 
 pub mod chargeback;
 pub mod coverage;
@@ -128,12 +132,13 @@ pub fn parse_month(text: &str) -> Result<String, String> {
 }
 
 /// Opens the dataset with attribution: `invocations` (at `as_of`, or its newest version),
-/// `rejects`, `ingested_objects`, `attribution` and `charged_invocations`. Returns the session
-/// and the version of `invocations` it reads.
+/// `daily_usage`, `rejects`, `ingested_objects`, `attribution`, `charged_invocations` and
+/// `charged_daily_usage`. Returns the session and the version of `invocations` it reads.
 ///
 /// `attribution` holds one row per distinct (identity, model id, value of each metadata key the
-/// teams rules read) with its team, cost center and end user; `charged_invocations` joins it
-/// back, so attribution runs once per distinct key, not per request.
+/// teams rules read) with its team, cost center and end user, read from `daily_usage` (every
+/// key of the requests is there); the `charged_` views join it back, so attribution runs once
+/// per distinct key, not per request.
 pub async fn report_session(
     dataset: &Dataset,
     as_of: Option<u64>,
@@ -143,7 +148,16 @@ pub async fn report_session(
     // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
     let ctx = session()?.enable_url_table();
     ctx.register_udf(metadata::request_metadata_value());
-    let version = register_tables(&ctx, dataset, as_of).await?;
+    let (version, rollups) = register_tables(&ctx, dataset, as_of).await?;
+    for rollup in rollups {
+        tracing::info!(
+            target: "rollup",
+            rollup = rollup.rollup,
+            from_rollup = ?rollup.from_rollup,
+            from_requests = ?rollup.from_requests,
+            "months read from the rollup, and months summed from the requests"
+        );
+    }
     let keys = teams.metadata_keys();
     let metadata_value = |column: &str, key: &str| {
         format!(
@@ -165,7 +179,7 @@ pub async fn report_session(
             .join(", ");
     let pairs = run_statement(
         &ctx,
-        &format!("SELECT DISTINCT {distinct} FROM invocations ORDER BY 1, 2"),
+        &format!("SELECT DISTINCT {distinct} FROM daily_usage ORDER BY 1, 2"),
         &[],
     )
     .await?;
@@ -229,13 +243,18 @@ pub async fn report_session(
             )
         })
         .collect();
-    ctx.sql(&format!(
-        "CREATE VIEW charged_invocations AS \
-         SELECT i.*, a.team, a.cost_center, a.end_user FROM invocations i JOIN attribution a \
-         ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id\
-         {metadata_join}"
-    ))
-    .await?;
+    for (view, table) in [
+        ("charged_invocations", "invocations"),
+        ("charged_daily_usage", "daily_usage"),
+    ] {
+        ctx.sql(&format!(
+            "CREATE VIEW {view} AS \
+             SELECT i.*, a.team, a.cost_center, a.end_user FROM {table} i JOIN attribution a \
+             ON coalesce(i.identity, '') = a.identity AND coalesce(i.model_id, '') = a.model_id\
+             {metadata_join}"
+        ))
+        .await?;
+    }
     Ok((ctx, version))
 }
 

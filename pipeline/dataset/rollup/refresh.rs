@@ -1,0 +1,208 @@
+//! Bringing a month's rollups up to date with `invocations` after a commit to the month.
+//!
+//! When the month only gained files since the version a rollup summarizes (a nightly insert),
+//! the sums of just the new files are appended (rows of one key may then repeat: readers always
+//! sum); when files were removed (a merge replaced copies, a reprice, a compaction), the month
+//! is summed again whole and replaces the rollup's rows of the month. Both commits declare that
+//! they read the month's partition, so two workers refreshing it at once cannot both append the
+//! same files: Delta refuses the later one, which starts again from the new state.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use deltalake::DeltaTable;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::{Action, Add};
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use object_store::ObjectStoreExt;
+
+use super::read::{fingerprint, month_files, summarized};
+use super::{Rollup, SUMMARIZED_FILES, SUMMARIZED_VERSION};
+use crate::dataset::batch::conform;
+use crate::dataset::retry::{RetryPolicy, is_conflict, retry_conflicts};
+use crate::dataset::write::dataset_properties;
+use crate::dataset::{Dataset, DatasetError, Table, session};
+use crate::rows::schema::MONTH;
+
+/// What [`refresh_month`] did to the rollups of a month.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Refresh {
+    /// Data files of `invocations` summed (by each rollup).
+    pub files_read: u64,
+    /// Rollup rows written, in all.
+    pub rows: u64,
+    /// The month was summed whole (its files changed), rather than its new files only.
+    pub rebuilt: bool,
+}
+
+/// Brings every rollup of `month` up to date with the newest `invocations`, retrying on
+/// conflicts with other writers of the rollups.
+pub async fn refresh_month(
+    dataset: &Dataset,
+    month: &str,
+    policy: RetryPolicy,
+) -> Result<Refresh, DatasetError> {
+    let mut done = Refresh::default();
+    for rollup in Rollup::ALL {
+        let table = rollup.table();
+        let location = dataset.table_location(table);
+        retry_conflicts(&location, policy, || async {
+            dataset.open_or_create(table).await.map(drop)
+        })
+        .await?;
+        let refresh = retry_conflicts(&location, policy, || async {
+            let invocations = dataset.open(Table::Invocations, None).await?;
+            let stored = dataset.open(table, None).await?;
+            refresh_once(dataset, &invocations, rollup, stored, month).await
+        })
+        .await?;
+        done.files_read = done.files_read.max(refresh.files_read);
+        done.rows += refresh.rows;
+        done.rebuilt |= refresh.rebuilt;
+    }
+    Ok(done)
+}
+
+async fn refresh_once(
+    dataset: &Dataset,
+    invocations: &DeltaTable,
+    rollup: Rollup,
+    stored: DeltaTable,
+    month: &str,
+) -> Result<Refresh, DatasetError> {
+    let now = month_files(invocations)?.remove(month).unwrap_or_default();
+    let version = invocations.version().unwrap_or(0);
+    let held = summarized(&stored).await?.remove(month);
+    let fingerprint_now = fingerprint(&now);
+    if held.as_ref().is_some_and(|h| h.files == fingerprint_now) {
+        return Ok(Refresh::default());
+    }
+    // The files the rollup summarizes, if the month only gained files since.
+    let summed_before = match &held {
+        Some(held) if held.version <= version as i64 => {
+            let then = dataset
+                .open(Table::Invocations, Some(held.version as u64))
+                .await?;
+            let then = month_files(&then)?.remove(month).unwrap_or_default();
+            (fingerprint(&then) == held.files && then.is_subset(&now)).then_some(then)
+        }
+        _ => None,
+    };
+    let rebuilt = summed_before.is_none();
+    let to_read: Vec<String> = match &summed_before {
+        Some(then) => now.difference(then).cloned().collect(),
+        None => now.iter().cloned().collect(),
+    };
+    let batches = sum_files(invocations, rollup, &to_read, version, &fingerprint_now).await?;
+    let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+    let mut actions = Vec::new();
+    if rebuilt {
+        let snapshot = stored
+            .snapshot()
+            .map_err(|e| DatasetError::delta(stored.table_url(), e))?;
+        actions.extend(
+            snapshot
+                .log_data()
+                .iter()
+                .filter(|file| {
+                    file.partition_values_map()
+                        .get(MONTH)
+                        .cloned()
+                        .flatten()
+                        .as_deref()
+                        == Some(month)
+                })
+                .map(|file| Action::Remove(file.remove_action(true))),
+        );
+    }
+    let adds = write_rows(&stored, batches).await?;
+    actions.extend(adds.iter().cloned().map(Action::Add));
+    let operation = DeltaOperation::Write {
+        mode: if rebuilt {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::Append
+        },
+        partition_by: Some(vec![MONTH.to_owned()]),
+        predicate: Some(format!("{MONTH} = '{}'", month.replace('\'', "''"))),
+    };
+    let snapshot = stored
+        .snapshot()
+        .map_err(|e| DatasetError::delta(stored.table_url(), e))?;
+    let committed = CommitBuilder::default()
+        .with_actions(actions)
+        .build(Some(snapshot), stored.log_store(), operation)
+        .await
+        .map_err(|e| DatasetError::delta(stored.table_url(), e));
+    if let Err(error) = committed {
+        if is_conflict(&error) {
+            // Refused, so nothing refers to the new files: remove them (a file left behind
+            // would be vacuumed by `maintain`).
+            let store = stored.log_store().object_store(None);
+            for add in &adds {
+                if let Ok(path) = object_store::path::Path::from_url_path(&add.path) {
+                    let _ = store.delete(&path).await;
+                }
+            }
+        }
+        return Err(error);
+    }
+    Ok(Refresh {
+        files_read: to_read.len() as u64,
+        rows,
+        rebuilt,
+    })
+}
+
+/// The rollup's query over just `files` of `invocations`, with the provenance columns.
+async fn sum_files(
+    invocations: &DeltaTable,
+    rollup: Rollup,
+    files: &[String],
+    version: u64,
+    files_fingerprint: &str,
+) -> Result<Vec<RecordBatch>, DatasetError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ctx = session()?;
+    invocations
+        .update_datafusion_session(&ctx.state())
+        .map_err(|e| DatasetError::delta(invocations.table_url(), e))?;
+    let provider = invocations
+        .table_provider()
+        .with_file_paths(files.iter().cloned())
+        .build()
+        .await
+        .map_err(|e| DatasetError::delta(invocations.table_url(), e.into()))?;
+    ctx.register_table(Table::Invocations.name(), Arc::new(provider))?;
+    let sql = format!(
+        "SELECT *, CAST({version} AS BIGINT) AS {SUMMARIZED_VERSION}, \
+         '{files_fingerprint}' AS {SUMMARIZED_FILES} FROM ({}) summed",
+        rollup.select()
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let schema = rollup.schema();
+    Ok(batches
+        .iter()
+        .map(|batch| conform(batch, &schema))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Writes `batches` as new data files of `stored` (not committed yet).
+async fn write_rows(
+    stored: &DeltaTable,
+    batches: Vec<RecordBatch>,
+) -> Result<Vec<Add>, DatasetError> {
+    let delta = |e| DatasetError::delta(stored.table_url(), e);
+    let mut writer = RecordBatchWriter::for_table(stored)
+        .map_err(delta)?
+        .with_writer_properties(dataset_properties());
+    for batch in batches {
+        if batch.num_rows() > 0 {
+            writer.write(batch).await.map_err(delta)?;
+        }
+    }
+    writer.flush().await.map_err(delta)
+}

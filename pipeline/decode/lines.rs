@@ -101,17 +101,11 @@ pub fn for_each_block(
     }
 }
 
+/// Appends up to [`READ_BYTES`] to `buf`; 0 at the end. `read_to_end` grows `buf` as the data
+/// comes and never zeroes spare capacity it already initialized, where a `resize` before each
+/// read would clear a whole [`READ_BYTES`] for an object of a few KB, twice.
 fn read_some(reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + READ_BYTES, 0);
-    let result = loop {
-        match reader.read(&mut buf[start..]) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => break other,
-        }
-    };
-    buf.truncate(start + *result.as_ref().unwrap_or(&0));
-    result
+    reader.take(READ_BYTES as u64).read_to_end(buf)
 }
 
 /// Decodes every line of a block in parallel.

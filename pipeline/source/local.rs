@@ -11,6 +11,7 @@ use walkdir::WalkDir;
 use super::{Location, SourceObject};
 
 const READ_BUFFER_BYTES: usize = 256 << 10;
+const MIN_READ_BUFFER_BYTES: usize = 8 << 10;
 
 /// Why inputs could not be listed.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +62,14 @@ fn describe(path: &Path) -> Result<SourceObject, ListError> {
     })
 }
 
-/// Opens a local object's bytes.
+/// Opens a local object's bytes, with a read buffer no larger than the file: most log objects
+/// are tens of KB, and a buffer of [`READ_BUFFER_BYTES`] for each would be mostly untouched
+/// memory to map and unmap.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    Ok(Box::new(BufReader::with_capacity(
-        READ_BUFFER_BYTES,
-        File::open(path)?,
-    )))
+    let file = File::open(path)?;
+    let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let capacity = size.clamp(MIN_READ_BUFFER_BYTES, READ_BUFFER_BYTES);
+    Ok(Box::new(BufReader::with_capacity(capacity, file)))
 }
 
 #[cfg(test)]

@@ -210,8 +210,7 @@ fn entries_of(batch: &RecordBatch) -> Result<Vec<LedgerEntry>, DatasetError> {
 }
 
 /// The version of a local file: its size and modification time.
-pub fn local_version(path: &std::path::Path) -> std::io::Result<String> {
-    let metadata = path.metadata()?;
+pub fn local_version(metadata: &std::fs::Metadata) -> std::io::Result<String> {
     let modified = metadata
         .modified()?
         .duration_since(std::time::UNIX_EPOCH)

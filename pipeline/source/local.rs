@@ -1,6 +1,6 @@
 //! Local files and directories (walked recursively) as log objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -26,8 +26,13 @@ pub enum ListError {
 }
 
 /// Every file under `inputs`, each once (by canonical path), sorted by URI.
+///
+/// A directory's canonical path is resolved once for all its files (a bucket copy holds
+/// thousands of small objects per directory, and resolving each file's path walks every
+/// component of it again); a file that is itself a symbolic link is resolved on its own.
 pub fn list_objects(inputs: &[PathBuf]) -> Result<Vec<SourceObject>, ListError> {
     let mut objects = BTreeMap::new();
+    let mut canonical_dirs: HashMap<PathBuf, PathBuf> = HashMap::new();
     for input in inputs {
         for entry in WalkDir::new(input).follow_links(true).sort_by_file_name() {
             let entry = entry.map_err(|source| ListError::Walk {
@@ -37,22 +42,45 @@ pub fn list_objects(inputs: &[PathBuf]) -> Result<Vec<SourceObject>, ListError> 
             if !entry.file_type().is_file() {
                 continue;
             }
-            let object = describe(entry.path())?;
+            let path = entry.path();
+            let io_error = |source| ListError::Io {
+                path: path.to_owned(),
+                source,
+            };
+            let canonical = match path.parent() {
+                Some(dir) if !entry.path_is_symlink() => {
+                    // `file.gz` given as is: its directory is the working one.
+                    let dir = if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        dir
+                    };
+                    let dir = match canonical_dirs.get(dir) {
+                        Some(canonical) => canonical,
+                        None => {
+                            let canonical = dir.canonicalize().map_err(io_error)?;
+                            canonical_dirs.entry(dir.to_owned()).or_insert(canonical)
+                        }
+                    };
+                    dir.join(entry.file_name())
+                }
+                _ => path.canonicalize().map_err(io_error)?,
+            };
+            let metadata = entry.metadata().map_err(|source| ListError::Walk {
+                path: path.to_owned(),
+                source,
+            })?;
+            let object = describe(canonical, &metadata).map_err(io_error)?;
             objects.entry(Arc::clone(&object.uri)).or_insert(object);
         }
     }
     Ok(objects.into_values().collect())
 }
 
-fn describe(path: &Path) -> Result<SourceObject, ListError> {
-    let io_error = |source| ListError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let canonical = path.canonicalize().map_err(io_error)?;
-    let size_bytes = canonical.metadata().map_err(io_error)?.len();
+fn describe(canonical: PathBuf, metadata: &std::fs::Metadata) -> io::Result<SourceObject> {
+    let size_bytes = metadata.len();
     let name = canonical.to_string_lossy().into_owned();
-    let version = crate::dataset::ledger::local_version(&canonical).map_err(io_error)?;
+    let version = crate::dataset::ledger::local_version(metadata)?;
     Ok(SourceObject {
         version,
         uri: Arc::from(format!("file://{name}")),

@@ -36,32 +36,44 @@ pub struct Refresh {
     pub rebuilt: bool,
 }
 
-/// Brings every rollup of `month` up to date with the newest `invocations`, retrying on
-/// conflicts with other writers of the rollups.
+/// Brings every rollup of `month` up to date with the newest `invocations`, the rollups at
+/// once (they are separate tables), retrying on conflicts with other writers of each.
 pub async fn refresh_month(
     dataset: &Dataset,
     month: &str,
     policy: RetryPolicy,
 ) -> Result<Refresh, DatasetError> {
-    let mut done = Refresh::default();
-    for rollup in Rollup::ALL {
-        let table = rollup.table();
-        let location = dataset.table_location(table);
-        retry_conflicts(&location, policy, || async {
-            dataset.open_or_create(table).await.map(drop)
-        })
-        .await?;
-        let refresh = retry_conflicts(&location, policy, || async {
-            let invocations = dataset.open(Table::Invocations, None).await?;
-            let stored = dataset.open(table, None).await?;
-            refresh_once(dataset, &invocations, rollup, stored, month).await
-        })
-        .await?;
-        done.files_read = done.files_read.max(refresh.files_read);
-        done.rows += refresh.rows;
-        done.rebuilt |= refresh.rebuilt;
-    }
-    Ok(done)
+    let refreshes = futures::future::try_join_all(
+        Rollup::ALL.map(|rollup| refresh_rollup(dataset, rollup, month, policy)),
+    )
+    .await?;
+    Ok(refreshes
+        .into_iter()
+        .fold(Refresh::default(), |done, refresh| Refresh {
+            files_read: done.files_read.max(refresh.files_read),
+            rows: done.rows + refresh.rows,
+            rebuilt: done.rebuilt || refresh.rebuilt,
+        }))
+}
+
+async fn refresh_rollup(
+    dataset: &Dataset,
+    rollup: Rollup,
+    month: &str,
+    policy: RetryPolicy,
+) -> Result<Refresh, DatasetError> {
+    let table = rollup.table();
+    let location = dataset.table_location(table);
+    retry_conflicts(&location, policy, || async {
+        dataset.open_or_create(table).await.map(drop)
+    })
+    .await?;
+    retry_conflicts(&location, policy, || async {
+        let invocations = dataset.open(Table::Invocations, None).await?;
+        let stored = dataset.open(table, None).await?;
+        refresh_once(dataset, &invocations, rollup, stored, month).await
+    })
+    .await
 }
 
 async fn refresh_once(

@@ -20,7 +20,7 @@ WITH per_model AS (
 histogram AS (
   SELECT month, model, measure, value_ms, sum(requests) AS n
   FROM latency_histogram
-  WHERE month BETWEEN $from_month AND $to_month
+  WHERE month BETWEEN $from_month AND $to_month AND value_ms IS NOT NULL
   GROUP BY month, model, measure, value_ms
 ),
 running AS (

@@ -186,12 +186,17 @@ impl Dataset {
 
 /// A DataFusion session sized for this machine, spilling to disk past [`QUERY_MEMORY_BYTES`].
 pub fn session() -> Result<SessionContext, DatasetError> {
+    session_within(QUERY_MEMORY_BYTES)
+}
+
+/// A DataFusion session sized for this machine, spilling to disk past `memory_bytes`.
+pub fn session_within(memory_bytes: usize) -> Result<SessionContext, DatasetError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let config = SessionConfig::new()
         .with_target_partitions(cores)
         .with_information_schema(true);
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(FairSpillPool::new(QUERY_MEMORY_BYTES)))
+        .with_memory_pool(Arc::new(FairSpillPool::new(memory_bytes)))
         .build_arc()?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }

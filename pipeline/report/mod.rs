@@ -27,10 +27,15 @@ use datafusion::prelude::SessionContext;
 
 use crate::attribution::{Request, TeamRules, attribute};
 use crate::dataset::read::register_tables;
-use crate::dataset::{Dataset, DatasetError, session};
+use crate::dataset::{Dataset, DatasetError, session_within};
 use crate::normalize::ProfileMap;
 use crate::query::{Engine, EngineKind, QueryError, QueryResult, run_on, run_statement};
 use values::Columns;
+
+/// Memory a report session may use before it spills. Reports read the rollups and need little;
+/// a month whose rollup is stale is summed from its requests, and two aggregations of ten million
+/// requests (that sum, then the report's own) outgrow the ingest's budget.
+const REPORT_MEMORY_BYTES: usize = 2 << 30;
 
 /// A query shipped in `queries/`.
 #[derive(Clone, Copy, Debug)]
@@ -146,7 +151,7 @@ pub async fn report_session(
     profiles: &ProfileMap,
 ) -> Result<(SessionContext, u64), DatasetError> {
     // Files can be queried by path too (`SELECT * FROM 'report.parquet'`).
-    let ctx = session()?.enable_url_table();
+    let ctx = session_within(REPORT_MEMORY_BYTES)?.enable_url_table();
     ctx.register_udf(metadata::request_metadata_value());
     let (version, rollups) = register_tables(&ctx, dataset, as_of).await?;
     for rollup in rollups {

@@ -53,7 +53,10 @@ def record(r, ts_ms):
     """One record line and its token counts (input, output, cache read, cache write)."""
     rid = str(uuid.UUID(int=r.getrandbits(128), version=4))
     user = r.randrange(USERS)
-    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/ClaudeCodeUsers/user{user:04d}@example.com"
+    # People signed in through IAM Identity Center: each session is a person, so each user is an
+    # identity of its own in the chargeback (a plain role would charge them all to the role).
+    arn = (f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_ClaudeCodeUsers_4f8e2c1a9b3d7e6f/"
+           f"user{user:04d}@example.com")
     model = r.choice(MODEL_IDS)
     inp = r.randint(1, 40)
     read = r.randint(0, 120_000)

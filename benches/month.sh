@@ -4,13 +4,16 @@
 #   nightly    one ingest per night over a bucket that gains a day of objects each night, as the
 #              platform team's job runs; a night's cost must follow the day's requests, not the
 #              month already stored
-# Both tables are then checked against the generator's ground truth (requests, token sums).
+# Both tables are then checked against the generator's ground truth (requests, token sums), and
+# the month's reports are timed on the nightly table next to DuckDB over the same Parquet files
+# (benches/reports.sh).
 #
 #   bash benches/month.sh [CORPUS_DIR]
 #
 # Without CORPUS_DIR a corpus is generated once into bench-out/month with benches/gen_month.py
-# (BENCH_REQUESTS, default 10000000, over BENCH_DAYS, default 28). Set BEDROCK_LEDGER_BIN to
-# skip the release build. Needs GNU time (installed with apt-get when missing).
+# (BENCH_REQUESTS, default 10000000, over BENCH_DAYS, default 28, in BENCH_MONTH, default
+# 2026-10). Set BEDROCK_LEDGER_BIN to skip the release build. Needs GNU time (installed with
+# apt-get when missing).
 set -euo pipefail
 ARG=${1:-}
 [[ -n $ARG ]] && ARG=$(realpath -m -- "$ARG")
@@ -24,7 +27,7 @@ say() { printf '== %s\n' "$*" >&2; }
 if [[ ! -d $CORPUS ]]; then
   say "generating $CORPUS (${BENCH_REQUESTS:-10000000} requests over ${BENCH_DAYS:-28} days)"
   python3 benches/gen_month.py --out "$CORPUS" --requests "${BENCH_REQUESTS:-10000000}" \
-    --days "${BENCH_DAYS:-28}"
+    --days "${BENCH_DAYS:-28}" --month "${BENCH_MONTH:-2026-10}"
 fi
 STATS=$CORPUS.stats.json
 [[ -f $STATS ]] || { echo "month.sh: no $STATS beside the corpus" >&2; exit 2; }
@@ -108,3 +111,5 @@ bedrock-ledger, one month ({one[1]} requests)
                commit phase {statistics.median(commit_share):.0%} of a night (median)
   peak RSS     {max(rss + [int(one[3])])} MiB over every run (target < 1024)""")
 EOF
+
+BEDROCK_LEDGER_BIN=$BIN bash benches/reports.sh "$WORK/data-nightly" "${BENCH_MONTH:-2026-10}"

@@ -1,5 +1,5 @@
-# Sourced by the bench scripts: GNU time for peak RSS, and the release binary to measure.
-# Sets BIN. Needs `say` from the caller.
+# Sourced by the bench scripts: GNU time for peak RSS, the release binary to measure (sets BIN)
+# and `timed`, which runs a command a few times for its median time. Needs `say` from the caller.
 
 if [[ ! -x /usr/bin/time ]]; then
   say "installing GNU time"
@@ -15,3 +15,20 @@ else
   BIN=$CARGO_TARGET_DIR/release/bedrock-ledger
 fi
 [[ -x $BIN ]] || { echo "$0: no binary at $BIN" >&2; exit 2; }
+
+# timed LABEL COMMAND...: runs COMMAND ${RUNS:-3} times (output in $WORK/stdout.txt and
+# stderr.txt); prints "LABEL median_seconds max_peak_rss_mib".
+timed() {
+  local label=$1 i
+  shift
+  : >"$WORK/times.txt"
+  for ((i = 0; i < ${RUNS:-3}; i++)); do
+    /usr/bin/time -a -o "$WORK/times.txt" -f '%e %M' "$@" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt" || {
+      echo "$0: $label failed; its stderr ends:" >&2
+      tail -n 20 "$WORK/stderr.txt" >&2
+      exit 1
+    }
+  done
+  sort -n "$WORK/times.txt" | awk -v l="$label" '{ s[NR] = $1; if ($2 > m) m = $2 }
+    END { printf "%s %.2f %d\n", l, s[int((NR + 1) / 2)], m / 1024 }'
+}

@@ -90,14 +90,30 @@ async fn refresh_once(
     if held.as_ref().is_some_and(|h| h.files == fingerprint_now) {
         return Ok(Refresh::default());
     }
-    // The files the rollup summarizes, if the month only gained files since.
+    // The files the rollup summarizes, if the month only gained files since. A version that
+    // cannot be read back (its log cleaned up after `delta.logRetentionDuration`) means summing
+    // the month whole, which is always right.
     let summed_before = match &held {
         Some(held) if held.version <= version as i64 => {
-            let then = dataset
+            match dataset
                 .open(Table::Invocations, Some(held.version as u64))
-                .await?;
-            let then = month_files(&then)?.remove(month).unwrap_or_default();
-            (fingerprint(&then) == held.files && then.is_subset(&now)).then_some(then)
+                .await
+            {
+                Ok(then) => {
+                    let then = month_files(&then)?.remove(month).unwrap_or_default();
+                    (fingerprint(&then) == held.files && then.is_subset(&now)).then_some(then)
+                }
+                Err(error) => {
+                    tracing::debug!(
+                        target: "rollup",
+                        month,
+                        version = held.version,
+                        %error,
+                        "the version the rollup summed is gone: summing the month whole"
+                    );
+                    None
+                }
+            }
         }
         _ => None,
     };

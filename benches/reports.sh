@@ -29,12 +29,7 @@ say() { printf '== %s\n' "$*" >&2; }
 
 # shellcheck source=benches/tools.sh
 source benches/tools.sh
-VENV=$OUT/venv
-if ! "$VENV/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
-  say "installing duckdb==$DUCKDB_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION"
-fi
+install_duckdb
 
 rm -rf "$WORK"
 mkdir -p "$WORK"

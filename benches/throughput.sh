@@ -85,12 +85,7 @@ say "cargo build --release --example inflate_only (CARGO_TARGET_DIR=$CARGO_TARGE
 cargo build --release --example inflate_only
 INFLATE=$CARGO_TARGET_DIR/release/examples/inflate_only
 
-VENV=$OUT/venv
-if ! "$VENV/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
-  say "installing duckdb==$DUCKDB_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION"
-fi
+install_duckdb
 
 # ---- one ingest ---------------------------------------------------------------------------
 # ingest NAME [COMMAND PREFIX...]: ingests $CORPUS into the empty dataset $RUN/data-NAME, logs in

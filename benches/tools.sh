@@ -16,6 +16,16 @@ else
 fi
 [[ -x $BIN ]] || { echo "$0: no binary at $BIN" >&2; exit 2; }
 
+# install_duckdb: DuckDB $DUCKDB_VERSION in the venv $OUT/venv (once); sets VENV.
+install_duckdb() {
+  VENV=$OUT/venv
+  if ! "$VENV/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null; then
+    say "installing duckdb==$DUCKDB_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION"
+  fi
+}
+
 # timed LABEL COMMAND...: runs COMMAND ${RUNS:-3} times (output in $WORK/stdout.txt and
 # stderr.txt); prints "LABEL median_seconds max_peak_rss_mib".
 timed() {

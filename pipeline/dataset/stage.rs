@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parquet::arrow::ArrowWriter;
+use rayon::prelude::*;
 
 use super::DatasetError;
 use super::batch::{invocations_batch, rejects_batch};
@@ -87,6 +88,15 @@ struct Limits {
     open_days: usize,
 }
 
+/// Where a flush encodes its rows.
+#[derive(Clone, Copy, Debug)]
+enum Threads {
+    /// On the calling thread.
+    Caller,
+    /// On the rayon pool, a day per task.
+    Pool,
+}
+
 const LIMITS: Limits = Limits {
     flush_rows: FLUSH_ROWS,
     open_days: OPEN_DAYS,
@@ -145,29 +155,34 @@ impl Stager {
         self.invocations.extend(kept);
         self.rejects.extend(decoded.rejects);
         if self.invocations.len() + self.rejects.len() >= self.limits.flush_rows {
-            self.flush()?;
+            self.flush(Threads::Caller)?;
         }
         Ok(())
     }
 
-    /// Writes what is buffered and returns what was staged.
+    /// Writes what is buffered and returns what was staged. Called once decoding is over, so
+    /// the days' files are encoded and closed on the rayon pool, which is then idle (while
+    /// decoding goes on, `add` flushes on the staging thread alone: the pool's threads may be
+    /// waiting for it to take their rows).
     pub fn finish(mut self) -> Result<Staged, DatasetError> {
-        self.flush()?;
-        for (writer, _) in std::mem::take(&mut self.open).into_values() {
-            writer.close()?;
-        }
+        self.flush(Threads::Pool)?;
+        std::mem::take(&mut self.open)
+            .into_values()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .try_for_each(|(writer, _)| writer.close().map(drop))?;
         Ok(self.staged)
     }
 
-    fn flush(&mut self) -> Result<(), DatasetError> {
+    fn flush(&mut self, threads: Threads) -> Result<(), DatasetError> {
         let mut by_day: BTreeMap<String, Vec<Invocation>> = BTreeMap::new();
         for invocation in self.invocations.drain(..) {
             by_day.entry(invocation.day()).or_default().push(invocation);
         }
         self.flushes += 1;
-        for (day, rows) in by_day {
+        for (day, rows) in &by_day {
             let month = day[..7].to_owned();
-            if !self.open.contains_key(&day) {
+            if !self.open.contains_key(day) {
                 let dir = self.dir.join(format!("{MONTH}={month}/day={day}"));
                 let path = self.next_path(&dir)?;
                 let file = File::create(&path).map_err(|e| DatasetError::io(&path, e))?;
@@ -180,14 +195,29 @@ impl Stager {
                 let staged = self.staged.months.entry(month.clone()).or_default();
                 staged.days.entry(day.clone()).or_default().files.push(path);
             }
-            let (writer, last_flush) = self.open.get_mut(&day).expect("opened above");
-            writer.write(&invocations_batch(&rows)?)?;
-            *last_flush = self.flushes;
             let staged = self.staged.months.entry(month).or_default();
-            staged.days.entry(day).or_default().rows += rows.len() as u64;
+            staged.days.entry(day.clone()).or_default().rows += rows.len() as u64;
             staged
                 .sources
                 .extend(rows.iter().map(|r| Arc::clone(&r.origin.source)));
+        }
+        let flushes = self.flushes;
+        let writes: Vec<(&mut ArrowWriter<File>, &[Invocation])> = self
+            .open
+            .iter_mut()
+            .filter_map(|(day, (writer, last_flush))| {
+                let rows = by_day.get(day)?;
+                *last_flush = flushes;
+                Some((writer, rows.as_slice()))
+            })
+            .collect();
+        let write = |(writer, rows): (&mut ArrowWriter<File>, &[Invocation])| {
+            writer.write(&invocations_batch(rows)?)?;
+            Ok::<_, DatasetError>(())
+        };
+        match threads {
+            Threads::Caller => writes.into_iter().try_for_each(write)?,
+            Threads::Pool => writes.into_par_iter().try_for_each(write)?,
         }
         while self.open.len() > self.limits.open_days {
             let stalest = self

@@ -83,7 +83,7 @@ pub fn classify(head: &[u8], complete: bool, name: &str) -> Classification {
         if export_line_time(line).is_some() {
             return Classification::Log(SourceFormat::CloudWatchExport);
         }
-        if has_any_key(&top_level_keys(line), &RECORD_KEYS) {
+        if has_any_key(line, &RECORD_KEYS) {
             return Classification::Log(SourceFormat::S3Native);
         }
     }
@@ -96,20 +96,24 @@ pub fn is_permission_text(text: &[u8]) -> bool {
     PERMISSION_TEXTS.iter().any(|p| text.starts_with(p))
 }
 
+/// The shape of a JSON document, told by the first of its top-level keys that belongs to one
+/// (the keys are read no further, so the bodies of a record are never scanned here).
 fn classify_json_document(text: &[u8]) -> Option<SourceFormat> {
     if export_line_time(text).is_some() {
         return Some(SourceFormat::CloudWatchExport);
     }
-    let keys = top_level_keys(text);
-    if has_any_key(&keys, &ENVELOPE_KEYS) {
-        Some(SourceFormat::Firehose)
-    } else if has_any_key(&keys, &PAGE_KEYS) || is_array_of_events(text) {
-        Some(SourceFormat::LogsCliPage)
-    } else if has_any_key(&keys, &RECORD_KEYS) {
-        Some(SourceFormat::S3Native)
-    } else {
-        None
-    }
+    let shape = top_level_keys(text).find_map(|key| {
+        if ENVELOPE_KEYS.contains(&key) {
+            Some(SourceFormat::Firehose)
+        } else if PAGE_KEYS.contains(&key) {
+            Some(SourceFormat::LogsCliPage)
+        } else if RECORD_KEYS.contains(&key) {
+            Some(SourceFormat::S3Native)
+        } else {
+            None
+        }
+    });
+    shape.or_else(|| is_array_of_events(text).then_some(SourceFormat::LogsCliPage))
 }
 
 /// `[{"@timestamp": …, "@message": …}, …]`: query results saved from the Logs Insights console.
@@ -117,11 +121,13 @@ fn is_array_of_events(text: &[u8]) -> bool {
     let Some(rest) = text.strip_prefix(b"[") else {
         return false;
     };
-    has_any_key(&top_level_keys(rest), &EVENT_MESSAGE_KEYS)
+    has_any_key(rest, &EVENT_MESSAGE_KEYS)
 }
 
-fn has_any_key(keys: &[&[u8]], wanted: &[&[u8]]) -> bool {
-    keys.iter().any(|k| wanted.contains(k))
+/// Whether the object `text` starts with has one of `wanted` among its top-level keys (read up
+/// to the first such key).
+fn has_any_key(text: &[u8], wanted: &[&[u8]]) -> bool {
+    top_level_keys(text).any(|key| wanted.contains(&key))
 }
 
 /// `.../data/<requestId>_input.json[.gz]` or `_output.json[.gz]`.
@@ -150,36 +156,59 @@ pub fn export_line_time(line: &[u8]) -> Option<i64> {
 /// The keys of the JSON object that `text` starts with, as far as `text` holds them. A truncated
 /// or malformed object yields the keys read before the damage; text that is not an object none.
 /// Keys are returned raw (escapes are not decoded): the keys we look for have none.
-pub fn top_level_keys(text: &[u8]) -> Vec<&[u8]> {
-    let mut keys = Vec::new();
-    let mut pos = skip_ws(text, 0);
-    if text.get(pos) != Some(&b'{') {
-        return keys;
+///
+/// The keys are read lazily: a value is skipped only when the key after it is asked for, so a
+/// caller that stops at the key it looks for never scans the bodies behind it.
+pub fn top_level_keys(text: &[u8]) -> TopLevelKeys<'_> {
+    let start = skip_ws(text, 0);
+    TopLevelKeys {
+        text,
+        next: (text.get(start) == Some(&b'{')).then_some(KeyScan::Key(start + 1)),
     }
-    pos += 1;
-    loop {
+}
+
+/// Iterator of [`top_level_keys`].
+#[derive(Debug)]
+pub struct TopLevelKeys<'a> {
+    text: &'a [u8],
+    /// Where the scan goes on from; `None` once it ended.
+    next: Option<KeyScan>,
+}
+
+#[derive(Debug)]
+enum KeyScan {
+    /// A key (or whitespace before it) starts here.
+    Key(usize),
+    /// The value of the key last returned starts here (after its colon).
+    Value(usize),
+}
+
+impl<'a> Iterator for TopLevelKeys<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let text = self.text;
+        let mut pos = match self.next.take()? {
+            KeyScan::Key(pos) => pos,
+            KeyScan::Value(pos) => {
+                let after = skip_ws(text, skip_value(text, skip_ws(text, pos))?);
+                if text.get(after) != Some(&b',') {
+                    return None;
+                }
+                after + 1
+            }
+        };
         pos = skip_ws(text, pos);
-        match text.get(pos) {
-            Some(b'"') => {}
-            _ => return keys,
+        if text.get(pos) != Some(&b'"') {
+            return None;
         }
-        let Some(end) = string_end(text, pos + 1) else {
-            return keys;
-        };
-        let key = &text[pos + 1..end];
-        pos = skip_ws(text, end + 1);
-        if text.get(pos) != Some(&b':') {
-            return keys;
+        let end = string_end(text, pos + 1)?;
+        let colon = skip_ws(text, end + 1);
+        if text.get(colon) != Some(&b':') {
+            return None;
         }
-        keys.push(key);
-        let Some(after) = skip_value(text, skip_ws(text, pos + 1)) else {
-            return keys;
-        };
-        pos = skip_ws(text, after);
-        match text.get(pos) {
-            Some(b',') => pos += 1,
-            _ => return keys,
-        }
+        self.next = Some(KeyScan::Value(colon + 1));
+        Some(&text[pos + 1..end])
     }
 }
 
@@ -250,10 +279,16 @@ mod tests {
         let garbage_then_record = format!("{{\"requestId\": trunc\nnot json\n{RECORD}\n");
         let truncated_record = &RECORD[..60];
         let two_records = format!("{RECORD}\n{RECORD}\n");
+        // The first key that names a shape decides; what follows it is not read.
+        let record_then_damage =
+            r#"{"schemaType":"ModelInvocationLog","input":{"inputBodyJson":[}"#;
+        let record_key_first = r#"{"requestId":"r","logEvents":[]}"#;
         let cases: &[(&[u8], bool, &str, Classification)] = &[
             (RECORD.as_bytes(), true, "x.json.gz", Log(S3Native)),
             (two_records.as_bytes(), true, "x", Log(S3Native)),
             (truncated_record.as_bytes(), false, "x", Log(S3Native)),
+            (record_then_damage.as_bytes(), true, "x", Log(S3Native)),
+            (record_key_first.as_bytes(), true, "x", Log(S3Native)),
             (envelope.as_bytes(), true, "firehose-1-2025", Log(Firehose)),
             (envelope_reordered.as_bytes(), true, "f", Log(Firehose)),
             (page.as_bytes(), false, "dump.json", Log(LogsCliPage)),
@@ -330,7 +365,6 @@ mod tests {
         ];
         for (text, expected) in cases {
             let keys: Vec<&str> = top_level_keys(text.as_bytes())
-                .into_iter()
                 .map(|k| std::str::from_utf8(k).unwrap())
                 .collect();
             assert_eq!(&keys, expected, "{text}");

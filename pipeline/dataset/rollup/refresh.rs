@@ -36,24 +36,25 @@ pub struct Refresh {
     pub rebuilt: bool,
 }
 
-/// Brings every rollup of `month` up to date with the newest `invocations`, the rollups at
-/// once (they are separate tables), retrying on conflicts with other writers of each.
+/// Brings every rollup of `month` up to date with the newest `invocations`, retrying on
+/// conflicts with other writers of each. The rollups are refreshed one after the other: summing
+/// a whole month of ten million requests takes a few hundred MiB of aggregation state per
+/// rollup, and the two at once took a one-shot ingest of such a month past 1 GiB.
 pub async fn refresh_month(
     dataset: &Dataset,
     month: &str,
     policy: RetryPolicy,
 ) -> Result<Refresh, DatasetError> {
-    let refreshes = futures::future::try_join_all(
-        Rollup::ALL.map(|rollup| refresh_rollup(dataset, rollup, month, policy)),
-    )
-    .await?;
-    Ok(refreshes
-        .into_iter()
-        .fold(Refresh::default(), |done, refresh| Refresh {
+    let mut done = Refresh::default();
+    for rollup in Rollup::ALL {
+        let refresh = refresh_rollup(dataset, rollup, month, policy).await?;
+        done = Refresh {
             files_read: done.files_read.max(refresh.files_read),
             rows: done.rows + refresh.rows,
             rebuilt: done.rebuilt || refresh.rebuilt,
-        }))
+        };
+    }
+    Ok(done)
 }
 
 async fn refresh_rollup(

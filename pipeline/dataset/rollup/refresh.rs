@@ -6,13 +6,18 @@
 //! is summed again whole and replaces the rollup's rows of the month. Both commits declare that
 //! they read the month's partition, so two workers refreshing it at once cannot both append the
 //! same files: Delta refuses the later one, which starts again from the new state.
+//!
+//! The files are summed a few million rows at a time ([`ROWS_PER_SUM`]), so memory stays
+//! bounded however large the month: a query's aggregation state grows with the groups it meets.
+//! Chunks of files that share keys write a row per chunk for those keys, which readers sum.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use deltalake::DeltaTable;
+use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitBuilder;
-use deltalake::kernel::{Action, Add};
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use object_store::ObjectStoreExt;
@@ -24,6 +29,11 @@ use crate::dataset::retry::{RetryPolicy, is_conflict, retry_conflicts};
 use crate::dataset::write::dataset_properties;
 use crate::dataset::{Dataset, DatasetError, Table, session};
 use crate::rows::schema::MONTH;
+
+/// Rows of `invocations` summed by one query. The `daily_usage` query over the 10,000,000
+/// requests of `benches/month.sh` took ~300 MiB more than the same query over a quarter of them;
+/// a month of any size is summed in queries of this many rows.
+const ROWS_PER_SUM: u64 = 2_500_000;
 
 /// What [`refresh_month`] did to the rollups of a month.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,9 +47,8 @@ pub struct Refresh {
 }
 
 /// Brings every rollup of `month` up to date with the newest `invocations`, retrying on
-/// conflicts with other writers of each. The rollups are refreshed one after the other: summing
-/// a whole month of ten million requests takes a few hundred MiB of aggregation state per
-/// rollup, and the two at once took a one-shot ingest of such a month past 1 GiB.
+/// conflicts with other writers of each. The rollups are refreshed one after the other: each
+/// query already runs on every core, so two at once would only add their memory together.
 pub async fn refresh_month(
     dataset: &Dataset,
     month: &str,
@@ -123,8 +132,19 @@ async fn refresh_once(
         Some(then) => now.difference(then).cloned().collect(),
         None => now.iter().cloned().collect(),
     };
-    let batches = sum_files(invocations, rollup, &to_read, version, &fingerprint_now).await?;
-    let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+    let delta = |e| DatasetError::delta(stored.table_url(), e);
+    let mut writer = RecordBatchWriter::for_table(&stored)
+        .map_err(delta)?
+        .with_writer_properties(dataset_properties());
+    let mut rows = 0;
+    for files in chunks(&to_read, &file_rows(invocations)?, ROWS_PER_SUM) {
+        for batch in sum_files(invocations, rollup, &files, version, &fingerprint_now).await? {
+            rows += batch.num_rows() as u64;
+            if batch.num_rows() > 0 {
+                writer.write(batch).await.map_err(delta)?;
+            }
+        }
+    }
     let mut actions = Vec::new();
     if rebuilt {
         let snapshot = stored
@@ -145,7 +165,7 @@ async fn refresh_once(
                 .map(|file| Action::Remove(file.remove_action(true))),
         );
     }
-    let adds = write_rows(&stored, batches).await?;
+    let adds = writer.flush().await.map_err(delta)?;
     actions.extend(adds.iter().cloned().map(Action::Add));
     let operation = DeltaOperation::Write {
         mode: if rebuilt {
@@ -219,19 +239,64 @@ async fn sum_files(
         .collect::<Result<_, _>>()?)
 }
 
-/// Writes `batches` as new data files of `stored` (not committed yet).
-async fn write_rows(
-    stored: &DeltaTable,
-    batches: Vec<RecordBatch>,
-) -> Result<Vec<Add>, DatasetError> {
-    let delta = |e| DatasetError::delta(stored.table_url(), e);
-    let mut writer = RecordBatchWriter::for_table(stored)
-        .map_err(delta)?
-        .with_writer_properties(dataset_properties());
-    for batch in batches {
-        if batch.num_rows() > 0 {
-            writer.write(batch).await.map_err(delta)?;
+/// The rows of each data file of `invocations`, as its log records them.
+fn file_rows(invocations: &DeltaTable) -> Result<HashMap<String, u64>, DatasetError> {
+    let snapshot = invocations
+        .snapshot()
+        .map_err(|e| DatasetError::delta(invocations.table_url(), e))?;
+    Ok(snapshot
+        .log_data()
+        .iter()
+        .filter_map(|file| Some((file.path().into_owned(), file.num_records()? as u64)))
+        .collect())
+}
+
+/// `files` cut, in order, into runs of at most `budget` rows (a file larger than the budget, or
+/// whose rows the log does not record, is a run of its own).
+fn chunks(files: &[String], rows: &HashMap<String, u64>, budget: u64) -> Vec<Vec<String>> {
+    let mut chunks: Vec<Vec<String>> = Vec::new();
+    let mut chunk_rows = 0;
+    for file in files {
+        let file_rows = rows.get(file).copied().unwrap_or(budget);
+        match chunks.last_mut() {
+            Some(chunk) if chunk_rows + file_rows <= budget => chunk.push(file.clone()),
+            _ => {
+                chunks.push(vec![file.clone()]);
+                chunk_rows = 0;
+            }
+        }
+        chunk_rows += file_rows;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_summed_in_runs_within_the_row_budget() {
+        let rows: HashMap<String, u64> = [("a", 4), ("b", 5), ("c", 1), ("d", 12), ("e", 3)]
+            .into_iter()
+            .map(|(file, rows)| (file.to_owned(), rows))
+            .collect();
+        let files = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let cases: &[(&[&str], u64, &[&[&str]])] = &[
+            (&[], 10, &[]),
+            (&["a", "b", "c"], 10, &[&["a", "b", "c"]]),
+            (&["a", "b", "c"], 9, &[&["a", "b"], &["c"]]),
+            // A file over the budget runs alone, and the next run starts after it.
+            (&["a", "d", "e"], 10, &[&["a"], &["d"], &["e"]]),
+            // A file the log has no row count for runs alone.
+            (&["a", "unknown", "c"], 10, &[&["a"], &["unknown"], &["c"]]),
+        ];
+        for (input, budget, expected) in cases {
+            let expected: Vec<Vec<String>> = expected.iter().map(|c| files(c)).collect();
+            assert_eq!(
+                chunks(&files(input), &rows, *budget),
+                expected,
+                "{input:?} within {budget}"
+            );
         }
     }
-    writer.flush().await.map_err(delta)
 }

@@ -281,7 +281,9 @@ mod tests {
             .map(|(file, rows)| (file.to_owned(), rows))
             .collect();
         let files = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        let cases: &[(&[&str], u64, &[&[&str]])] = &[
+        // files, row budget, runs
+        type Case<'a> = (&'a [&'a str], u64, &'a [&'a [&'a str]]);
+        let cases: &[Case] = &[
             (&[], 10, &[]),
             (&["a", "b", "c"], 10, &[&["a", "b", "c"]]),
             (&["a", "b", "c"], 9, &[&["a", "b"], &["c"]]),

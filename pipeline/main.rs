@@ -10,6 +10,17 @@ mod cli;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (`include/mimalloc.h`), which
+/// libmimalloc-sys does not name: how many milliseconds freed memory waits before it is
+/// returned to the kernel.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> std::process::ExitCode {
+    // Freed memory goes back to the kernel at once. With mimalloc's default delay (1 s),
+    // memory that DataFusion's threads freed while summing the rollups stayed with the process:
+    // a one-shot ingest of a 10M-request month peaked at 1.04–1.13 GiB, and at 747 MiB without
+    // the delay.
+    // SAFETY: sets a process-wide option before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     cli::main()
 }

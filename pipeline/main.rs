@@ -4,9 +4,9 @@
 mod cli;
 
 /// Ingest allocates and frees buffers of up to a few MiB per object on every decoding thread.
-/// With glibc's allocator a fifth of ingest's time went to the kernel, faulting those pages in
-/// again after they were handed back (`perf` on `benches/throughput.sh`'s small-object corpus);
-/// mimalloc keeps freed pages in per-thread heaps for reuse.
+/// With glibc's allocator 8% of an ingest of small objects went to page faults on memory it had
+/// handed back to the kernel and 5% to malloc and free themselves (`perf` on
+/// `benches/throughput.sh`'s small-object corpus); mimalloc reuses freed pages per thread.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -18,8 +18,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn main() -> std::process::ExitCode {
     // Freed memory goes back to the kernel at once. With mimalloc's default delay (1 s),
     // memory that DataFusion's threads freed while summing the rollups stayed with the process:
-    // a one-shot ingest of a 10M-request month peaked at 1.04–1.13 GiB, and at 747 MiB without
-    // the delay.
+    // a one-shot ingest of a 10M-request month peaked at 1.04–1.13 GiB, and at 692 MiB without
+    // the delay (`benches/month.sh`'s corpus).
     // SAFETY: sets a process-wide option before any other thread exists.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     cli::main()

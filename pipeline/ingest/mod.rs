@@ -574,16 +574,15 @@ fn decode_all(
     // Local files need no fetching: the decoders take them straight from the list. Handing
     // each one over from the async runtime cost two thread wake-ups per object, a tenth of an
     // ingest of small objects on two cores.
-    let all_local = objects
+    let local_bodies: Option<Vec<(usize, Body)>> = order
         .iter()
-        .all(|object| matches!(object.location, Location::File(_)));
-    let (fetched, fetcher) = if all_local {
-        let local = order.into_par_iter().with_max_len(1).map(|index| {
-            let Location::File(path) = &objects[index].location else {
-                unreachable!("every object is a local file")
-            };
-            (index, Ok(Body::File(path.clone())), None)
-        });
+        .map(|&index| Some((index, objects[index].local_body()?)))
+        .collect();
+    let (fetched, fetcher) = if let Some(bodies) = local_bodies {
+        let local = bodies
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|(index, body)| (index, Ok(body), None));
         (rayon::iter::Either::Left(local), None)
     } else {
         let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel(FETCH_CONCURRENCY);

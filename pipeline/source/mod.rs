@@ -83,11 +83,21 @@ pub struct Sources {
     pub log_groups: Vec<cloudwatch::LogGroupTarget>,
 }
 
+impl SourceObject {
+    /// The body of a local file (opened lazily, when decoded); `None` for an object to fetch.
+    pub fn local_body(&self) -> Option<Body> {
+        match &self.location {
+            Location::File(path) => Some(Body::File(path.clone())),
+            Location::S3 { .. } => None,
+        }
+    }
+}
+
 impl Sources {
     /// Fetches an object's body (a file is opened lazily, when decoded).
     pub async fn fetch(&self, object: &SourceObject) -> io::Result<Body> {
         match &object.location {
-            Location::File(path) => Ok(Body::File(path.clone())),
+            Location::File(_) => Ok(object.local_body().expect("a local file")),
             Location::S3 { bucket, key } => {
                 let client = self
                     .s3

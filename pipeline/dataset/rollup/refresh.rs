@@ -31,7 +31,7 @@ use crate::dataset::{Dataset, DatasetError, Table, session};
 use crate::rows::schema::MONTH;
 
 /// Rows of `invocations` summed by one query. The `daily_usage` query over the 10,000,000
-/// requests of `benches/month.sh` took ~300 MiB more than the same query over a quarter of them;
+/// requests of `benches/month.sh` peaked at 479 MiB, over a quarter of them at 294 MiB;
 /// a month of any size is summed in queries of this many rows.
 const ROWS_PER_SUM: u64 = 2_500_000;
 

@@ -16,7 +16,7 @@ use bedrock_ledger::decode::record::parse_record;
 use bedrock_ledger::decode::sniff::{
     SNIFF_BYTES, classify, export_line_time, is_permission_text, top_level_keys,
 };
-use bedrock_ledger::decode::{DecodeOptions, Normalize, Unit, decode_object};
+use bedrock_ledger::decode::{DecodeOptions, Normalize, ObjectBytes, Unit, decode_object};
 use bedrock_ledger::normalize::{ProfileMap, resolve_model};
 use bedrock_ledger::pricing::PriceBookInUse;
 use bedrock_ledger::pricing::book::{PriceBook, write_csv};
@@ -114,19 +114,25 @@ pub fn sniff(data: &[u8]) {
 }
 
 /// `object`: `decode_object` on the input as a whole object (gzip or not, any shape), exactly
-/// as `ingest` calls it: a `ProfileMap` as the normalizer, an `open` that can be called twice.
+/// as `ingest` calls it (a `ProfileMap` as the normalizer), both ways `ingest` hands objects
+/// over: held whole and streamed. Both must emit the same, and the summary must count it.
 pub fn object(data: &[u8]) {
+    let open = || -> io::Result<Box<dyn BufRead + Send + '_>> { Ok(Box::new(data)) };
+    let whole = decode_emitted(ObjectBytes::Whole(data));
+    let streamed = decode_emitted(ObjectBytes::Stream(&open));
+    assert_eq!(whole, streamed, "whole and streamed decoding differ");
+}
+
+/// Decodes an object and returns what it emitted, printed.
+fn decode_emitted(bytes: ObjectBytes<'_>) -> Vec<String> {
     let source: Arc<str> = Arc::from("fuzz:///object");
     let profiles = profiles();
-    let bytes: Arc<[u8]> = Arc::from(data);
-    let open = move || -> io::Result<Box<dyn BufRead + Send>> {
-        Ok(Box::new(io::Cursor::new(Arc::clone(&bytes))))
-    };
     let (mut invocations, mut rejects, mut noise) = (0u64, 0u64, 0u64);
+    let mut emitted = Vec::new();
     let summary = decode_object(
         &source,
         PLAIN_NAME,
-        &open,
+        bytes,
         DecodeOptions {
             normalizer: &profiles,
         },
@@ -134,6 +140,7 @@ pub fn object(data: &[u8]) {
             invocations += decoded.invocations.len() as u64;
             rejects += decoded.rejects.len() as u64;
             noise += decoded.noise_events;
+            emitted.push(format!("{decoded:?}"));
             drain(decoded);
         },
     )
@@ -143,6 +150,8 @@ pub fn object(data: &[u8]) {
         (invocations, rejects, noise),
         "the summary counts what was emitted"
     );
+    emitted.push(format!("{summary:?}"));
+    emitted
 }
 
 /// A reader that hands out at most `chunk` bytes per call and, if `fail`, errors at the end.

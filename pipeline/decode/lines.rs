@@ -7,7 +7,7 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use memchr::{memchr_iter, memrchr};
+use memchr::{memchr, memchr_iter, memrchr};
 use rayon::prelude::*;
 
 use super::message::{UnitContext, decode_log_message, decode_record, reject};
@@ -98,6 +98,33 @@ pub fn for_each_block(
                 }),
             };
         }
+    }
+}
+
+/// Hands every block of whole lines of `content`, held whole, to `on_block`: the blocks
+/// [`for_each_block`] would make of it, without copying.
+pub fn for_each_block_in(content: &[u8], mut on_block: impl FnMut(LineBlock<'_>)) {
+    let mut first_line = 1u64;
+    let mut start = 0;
+    while start < content.len() {
+        let rest = &content[start..];
+        let cut = if rest.len() <= BLOCK_BYTES {
+            rest.len()
+        } else {
+            match memrchr(b'\n', &rest[..BLOCK_BYTES]) {
+                Some(last_newline) => last_newline + 1,
+                // One line longer than a block: it ends the block.
+                None => memchr(b'\n', rest).map_or(rest.len(), |newline| newline + 1),
+            }
+        };
+        let bytes = &rest[..cut];
+        on_block(LineBlock {
+            bytes,
+            first_line,
+            offset: start as u64,
+        });
+        first_line += memchr_iter(b'\n', bytes).count() as u64;
+        start += cut;
     }
 }
 
@@ -217,6 +244,62 @@ mod tests {
                 "one block for small input"
             );
         }
+    }
+
+    /// Every line of the blocks with its number and offset, as the blocks place it.
+    fn placed_lines(blocks: &[(String, u64, u64)]) -> Vec<(u64, u64, String)> {
+        let mut placed = Vec::new();
+        for (bytes, first_line, offset) in blocks {
+            let mut at = 0;
+            for (index, line) in bytes.split_inclusive('\n').enumerate() {
+                placed.push((first_line + index as u64, offset + at, line.to_owned()));
+                at += line.len() as u64;
+            }
+        }
+        placed
+    }
+
+    #[test]
+    fn blocks_of_whole_content_place_every_line_as_streamed_blocks_do() {
+        let line = format!("{{\"requestId\":\"{}\"}}\n", "r".repeat(1000));
+        let many_lines = line.repeat(2 * BLOCK_BYTES / line.len() + 3);
+        let one_long_line = format!("{}\nshort\n", "x".repeat(BLOCK_BYTES + 10));
+        let cases: &[(&str, &[u8])] = &[
+            ("empty", b""),
+            ("no final newline", b"a\nbb\nccc"),
+            ("final newline", b"a\nbb\nccc\n"),
+            ("three blocks", many_lines.as_bytes()),
+            ("a line longer than a block", one_long_line.as_bytes()),
+        ];
+        for (name, input) in cases {
+            let mut whole = Vec::new();
+            for_each_block_in(input, |block| {
+                assert!(
+                    block.bytes.len() <= BLOCK_BYTES
+                        || !block.bytes[..block.bytes.len() - 1].contains(&b'\n'),
+                    "{name}: a block over the size is one line"
+                );
+                whole.push((
+                    String::from_utf8_lossy(block.bytes).into_owned(),
+                    block.first_line,
+                    block.offset,
+                ))
+            });
+            let joined: String = whole.iter().map(|b| b.0.as_str()).collect();
+            assert_eq!(
+                joined.as_bytes(),
+                *input,
+                "{name}: all bytes handed out once"
+            );
+            assert_eq!(
+                placed_lines(&whole),
+                placed_lines(&blocks_of(input, 0)),
+                "{name}"
+            );
+        }
+        let mut blocks = 0;
+        for_each_block_in(many_lines.as_bytes(), |_| blocks += 1);
+        assert_eq!(blocks, 3, "cut near the block size");
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! ([`lines`] for JSON lines and export lines, [`envelope`] for Firehose envelopes, CLI pages and
 //! saved Logs Insights results, each event read by [`event`]) and every record in it is parsed
 //! ([`record`], its token counters strictly by [`counter`]) and normalized. Work inside a large
-//! object is spread over the rayon pool block by block. This layer reads only from the `Read` it
-//! is given: no files, network, clock or environment.
+//! object is spread over the rayon pool block by block. This layer reads only the bytes or the
+//! `Read` it is given: no files, network, clock or environment.
 
+pub mod buffer;
 pub mod compression;
 pub mod counter;
 pub mod envelope;
 pub mod event;
+pub mod inflate;
 pub mod lenient;
 pub mod lines;
 pub mod message;
@@ -21,7 +23,7 @@ pub mod sniff;
 use crate::rows::{Invocation, Origin};
 use record::RawRecord;
 
-pub use object::{DecodeOptions, ObjectKind, ObjectSummary, decode_object};
+pub use object::{DecodeOptions, ObjectBytes, ObjectKind, ObjectSummary, decode_object};
 pub use sniff::NoiseKind;
 
 /// Turns a parsed record into an invocation. Normalization is the next stage

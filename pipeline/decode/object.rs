@@ -1,16 +1,21 @@
 //! Decoding one whole object: detect compression, classify the content, pick the framing and
-//! emit what it holds in slices as it goes, so memory is bounded by the block size, not the
-//! object size (CLI pages excepted: a page is one JSON document and is read whole).
+//! emit what it holds in slices as it goes. A small object (the tens of KB Bedrock delivers) is
+//! decoded from memory, inflated in one call if it is one gzip member; any other is streamed, so
+//! memory is bounded by the block size, not the object size (CLI pages excepted: a page is one
+//! JSON document and is read whole). Both ways give the same outcome.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use flate2::bufread::{GzDecoder, MultiGzDecoder};
 use rayon::prelude::*;
 
+use super::buffer::with_thread_buffer;
 use super::compression::{Compression, detect_compression};
 use super::envelope::{DocumentUnits, decode_documents};
-use super::lines::{BLOCK_BYTES, decode_block, for_each_block};
+use super::inflate::inflate_single_member;
+use super::lines::{BLOCK_BYTES, decode_block, for_each_block, for_each_block_in};
 use super::sniff::{Classification, NoiseKind, SNIFF_BYTES, classify};
 use super::{Normalize, Unit};
 use crate::rows::{Decoded, Reject, SourceFormat, excerpt};
@@ -44,13 +49,28 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 /// First bytes read to classify an object; doubled until classification succeeds.
 const FIRST_SNIFF_BYTES: usize = 64 << 10;
 
-/// Decodes the object whose raw bytes `open` returns (it may be called twice: Firehose objects
-/// are classified from the decompressed start, then re-read member by member). `source` is the
-/// object's URI and `name` its key or path.
+/// An object's raw bytes, as they are handed to [`decode_object`].
+#[derive(Clone, Copy)]
+pub enum ObjectBytes<'a> {
+    /// All of them, in memory: a fetched object, a small file read at once. One gzip member
+    /// (as Bedrock writes to S3) is inflated in one call ([`inflate`](super::inflate)) and plain
+    /// JSON is decoded where it lies.
+    Whole(&'a [u8]),
+    /// Read from the start each time this is called (at most twice: Firehose objects are
+    /// classified from the inflated start, then re-read member by member).
+    Stream(&'a dyn Fn() -> io::Result<Box<dyn BufRead + Send + 'a>>),
+}
+
+thread_local! {
+    /// The inflated content of the last whole object this thread decoded, kept for the next.
+    static INFLATED: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Decodes one object. `source` is the object's URI and `name` its key or path.
 pub fn decode_object(
     source: &Arc<str>,
     name: &str,
-    open: &dyn Fn() -> io::Result<Box<dyn BufRead + Send>>,
+    bytes: ObjectBytes<'_>,
     options: DecodeOptions<'_>,
     emit: &mut dyn FnMut(Decoded),
 ) -> io::Result<ObjectSummary> {
@@ -68,87 +88,187 @@ pub fn decode_object(
             emit(decoded);
         }
     };
-
-    let mut raw = open()?;
-    let compression = detect_compression(raw.fill_buf()?);
-    let mut content: Box<dyn Read + Send> = match compression {
-        Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
-        Compression::None => Box::new(raw),
+    let object = Object {
+        source,
+        name,
+        options,
     };
-    let Sniffed {
-        mut head,
-        complete,
-        classification,
-        error,
-    } = sniff(&mut content, name);
-    // A UTF-8 byte-order mark (Windows tools write one, PowerShell among them) is not content.
-    if head.starts_with(UTF8_BOM) {
-        head.drain(..UTF8_BOM.len());
-    }
-    if let Some(error) = error {
-        if classification == Classification::Unrecognized {
-            emit_counted(object_reject(
-                source,
-                None,
-                format!("unreadable content: {error}"),
-                &head,
-            ));
-            return Ok(summary);
-        }
-        // What was read before the damage still counts; the framing reports where it broke.
-        content = Box::new(BrokenStream(Some(error)));
-    }
-    let kind = match classification {
-        Classification::Log(format) => ObjectKind::Log(format),
-        Classification::Noise(noise) => ObjectKind::Noise(noise),
-        Classification::Unrecognized => ObjectKind::Unrecognized,
+    let kind = match bytes {
+        ObjectBytes::Whole(raw) => match detect_compression(raw) {
+            Compression::None => object.decode_whole(raw, Compression::None, &mut emit_counted),
+            Compression::Gzip => with_thread_buffer(&INFLATED, |content| {
+                if inflate_single_member(raw, content) {
+                    Ok(object.decode_whole(content, Compression::Gzip, &mut emit_counted))
+                } else {
+                    // Several members, too large or damaged: streamed, which reports where.
+                    let open = || -> io::Result<Box<dyn BufRead + Send + '_>> { Ok(Box::new(raw)) };
+                    object.decode_streamed(&open, &mut emit_counted)
+                }
+            })?,
+        },
+        ObjectBytes::Stream(open) => object.decode_streamed(open, &mut emit_counted)?,
     };
-    let reject_reason = "content is not a Bedrock log shape (record lines, CloudWatch export, Firehose envelopes or a CLI page)";
-    match kind {
-        ObjectKind::Noise(_) => {}
-        ObjectKind::Unrecognized => {
-            emit_counted(object_reject(source, None, reject_reason.to_owned(), &head))
-        }
-        ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
-            let result = for_each_block(head, &mut content, |block| {
-                emit_counted(decode_block(block, format, source, options.normalizer))
-            });
-            if let Err(broken) = result {
-                emit_counted(Decoded {
-                    rejects: vec![Reject {
-                        source: Arc::clone(source),
-                        format: Some(format),
-                        line: Some(broken.line),
-                        byte_offset: Some(broken.offset),
-                        reason: format!("object broke off: {}", broken.error),
-                        excerpt: broken.tail_excerpt,
-                    }],
-                    ..Decoded::default()
-                });
-            }
-        }
-        ObjectKind::Log(SourceFormat::Firehose) if compression == Compression::Gzip => {
-            drop(content);
-            decode_gzip_members(source, open()?, options, &mut emit_counted)?;
-        }
-        ObjectKind::Log(format) => {
-            let mut all = head;
-            if !complete && let Err(error) = content.read_to_end(&mut all) {
-                let offset = all.len() as u64;
-                emit_counted(object_reject(
-                    source,
-                    Some(offset),
-                    format!("object broke off: {error}"),
-                    &[],
-                ));
-            }
-            let mut ordinals = Ordinals::default();
-            let units = decode_documents(&all, format, source, options.normalizer);
-            emit_counted(ordinals.number(units, source, format, None));
-        }
-    }
     summary.kind = kind;
     Ok(summary)
+}
+
+/// One object being decoded: what every framing needs to name where a unit came from.
+struct Object<'a> {
+    source: &'a Arc<str>,
+    name: &'a str,
+    options: DecodeOptions<'a>,
+}
+
+/// Why an object that is no log shape is rejected.
+const NOT_A_LOG_SHAPE: &str = "content is not a Bedrock log shape (record lines, CloudWatch export, Firehose envelopes or a CLI page)";
+
+impl Object<'_> {
+    /// Decodes an object whose content is all in `content` (inflated already if it was one gzip
+    /// member, as `compression` says), with the same outcome as streaming it.
+    fn decode_whole(
+        &self,
+        content: &[u8],
+        compression: Compression,
+        emit: &mut dyn FnMut(Decoded),
+    ) -> ObjectKind {
+        let source = self.source;
+        let classification = sniff_whole(content, self.name);
+        let kind = ObjectKind::from(classification);
+        // A member's envelope is decoded as it is; otherwise a byte-order mark is not content.
+        let framed = content.strip_prefix(UTF8_BOM).unwrap_or(content);
+        match kind {
+            ObjectKind::Noise(_) => {}
+            ObjectKind::Unrecognized => emit(object_reject(
+                source,
+                None,
+                NOT_A_LOG_SHAPE.to_owned(),
+                framed,
+            )),
+            ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
+                for_each_block_in(framed, |block| {
+                    emit(decode_block(block, format, source, self.options.normalizer))
+                })
+            }
+            ObjectKind::Log(format) => {
+                // One gzip member is one Firehose envelope document, at offset 0.
+                let (documents, offset) = match (format, compression) {
+                    (SourceFormat::Firehose, Compression::Gzip) => (content, Some(0)),
+                    _ => (framed, None),
+                };
+                let units = decode_documents(documents, format, source, self.options.normalizer);
+                emit(Ordinals::default().number(units, source, format, offset));
+            }
+        }
+        kind
+    }
+
+    /// Decodes an object read from the streams `open` returns, block by block.
+    fn decode_streamed<'r>(
+        &self,
+        open: &dyn Fn() -> io::Result<Box<dyn BufRead + Send + 'r>>,
+        emit: &mut dyn FnMut(Decoded),
+    ) -> io::Result<ObjectKind> {
+        let (source, options) = (self.source, self.options);
+        let mut raw = open()?;
+        let compression = detect_compression(raw.fill_buf()?);
+        let mut content: Box<dyn Read + Send + 'r> = match compression {
+            Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
+            Compression::None => Box::new(raw),
+        };
+        let Sniffed {
+            mut head,
+            complete,
+            classification,
+            error,
+        } = sniff(&mut content, self.name);
+        // A UTF-8 byte-order mark (Windows tools write one, PowerShell among them) is not content.
+        if head.starts_with(UTF8_BOM) {
+            head.drain(..UTF8_BOM.len());
+        }
+        if let Some(error) = error {
+            if classification == Classification::Unrecognized {
+                emit(object_reject(
+                    source,
+                    None,
+                    format!("unreadable content: {error}"),
+                    &head,
+                ));
+                return Ok(ObjectKind::Unrecognized);
+            }
+            // What was read before the damage still counts; the framing reports where it broke.
+            content = Box::new(BrokenStream(Some(error)));
+        }
+        let kind = ObjectKind::from(classification);
+        match kind {
+            ObjectKind::Noise(_) => {}
+            ObjectKind::Unrecognized => emit(object_reject(
+                source,
+                None,
+                NOT_A_LOG_SHAPE.to_owned(),
+                &head,
+            )),
+            ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
+                let result = for_each_block(head, &mut content, |block| {
+                    emit(decode_block(block, format, source, options.normalizer))
+                });
+                if let Err(broken) = result {
+                    emit(Decoded {
+                        rejects: vec![Reject {
+                            source: Arc::clone(source),
+                            format: Some(format),
+                            line: Some(broken.line),
+                            byte_offset: Some(broken.offset),
+                            reason: format!("object broke off: {}", broken.error),
+                            excerpt: broken.tail_excerpt,
+                        }],
+                        ..Decoded::default()
+                    });
+                }
+            }
+            ObjectKind::Log(SourceFormat::Firehose) if compression == Compression::Gzip => {
+                drop(content);
+                decode_gzip_members(source, open()?, options, emit)?;
+            }
+            ObjectKind::Log(format) => {
+                let mut all = head;
+                if !complete && let Err(error) = content.read_to_end(&mut all) {
+                    let offset = all.len() as u64;
+                    emit(object_reject(
+                        source,
+                        Some(offset),
+                        format!("object broke off: {error}"),
+                        &[],
+                    ));
+                }
+                let units = decode_documents(&all, format, source, options.normalizer);
+                emit(Ordinals::default().number(units, source, format, None));
+            }
+        }
+        Ok(kind)
+    }
+}
+
+impl From<Classification> for ObjectKind {
+    fn from(classification: Classification) -> Self {
+        match classification {
+            Classification::Log(format) => ObjectKind::Log(format),
+            Classification::Noise(noise) => ObjectKind::Noise(noise),
+            Classification::Unrecognized => ObjectKind::Unrecognized,
+        }
+    }
+}
+
+/// Classifies content held whole from its start, reading as far as [`sniff`] would.
+fn sniff_whole(content: &[u8], name: &str) -> Classification {
+    let mut limit = FIRST_SNIFF_BYTES;
+    loop {
+        let complete = content.len() < limit;
+        let classification = classify(&content[..content.len().min(limit)], complete, name);
+        if complete || classification != Classification::Unrecognized || limit >= SNIFF_BYTES {
+            return classification;
+        }
+        limit *= 2;
+    }
 }
 
 /// The start of an object's content and what it was classified as.
@@ -284,7 +404,7 @@ impl<R: BufRead> BufRead for Counting<R> {
 /// keeps its own offset for rejects, and decoded in parallel a block's worth at a time.
 fn decode_gzip_members(
     source: &Arc<str>,
-    raw: Box<dyn BufRead + Send>,
+    raw: Box<dyn BufRead + Send + '_>,
     options: DecodeOptions<'_>,
     emit: &mut dyn FnMut(Decoded),
 ) -> io::Result<()> {
@@ -353,18 +473,33 @@ mod tests {
         encoder.finish().unwrap()
     }
 
-    fn decode(name: &str, bytes: Vec<u8>) -> (ObjectSummary, Vec<String>, Vec<Reject>) {
+    type Outcome = (ObjectSummary, Vec<String>, Vec<Reject>);
+
+    /// Decodes `bytes` streamed and held whole, checks that both give the same outcome, and
+    /// returns it.
+    fn decode(name: &str, bytes: Vec<u8>) -> Outcome {
+        let open = || -> io::Result<Box<dyn BufRead + Send + '_>> {
+            Ok(Box::new(io::Cursor::new(bytes.as_slice())))
+        };
+        let streamed = decode_as(name, ObjectBytes::Stream(&open));
+        let whole = decode_as(name, ObjectBytes::Whole(&bytes));
+        assert_eq!(
+            format!("{whole:?}"),
+            format!("{streamed:?}"),
+            "{name}: whole and streamed decoding differ"
+        );
+        whole
+    }
+
+    fn decode_as(name: &str, bytes: ObjectBytes<'_>) -> Outcome {
         let source: Arc<str> = Arc::from(format!("file:///{name}"));
         let profiles = ProfileMap::default();
-        let open = move || -> io::Result<Box<dyn BufRead + Send>> {
-            Ok(Box::new(io::Cursor::new(bytes.clone())))
-        };
         let mut ids = Vec::new();
         let mut rejects = Vec::new();
         let summary = decode_object(
             &source,
             name,
-            &open,
+            bytes,
             DecodeOptions {
                 normalizer: &profiles,
             },
@@ -496,6 +631,22 @@ mod tests {
                 Log(SourceFormat::Firehose),
                 vec!["e@1", "f@2", "g@3"],
                 0,
+            ),
+            (
+                "one-member-firehose",
+                gzip(envelope(&["m", "n"]).as_bytes()),
+                Log(SourceFormat::Firehose),
+                vec!["m@1", "n@2"],
+                0,
+            ),
+            (
+                "firehose-with-a-bad-event",
+                gzip(
+                    br#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"e","timestamp":1,"message":"{\"requestId\":"}]}"#,
+                ),
+                Log(SourceFormat::Firehose),
+                vec![],
+                1,
             ),
             (
                 "plain-firehose",

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -100,9 +100,45 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     Ok(Box::new(BufReader::with_capacity(capacity, file)))
 }
 
+/// Files up to this size are read whole and decoded in memory ([`read_whole`]); larger ones are
+/// streamed. Bedrock's objects are tens of KB.
+pub const WHOLE_FILE_BYTES_MAX: u64 = 4 << 20;
+
+/// Reads the file at `path` into `buffer` (appended) if it holds at most
+/// [`WHOLE_FILE_BYTES_MAX`] bytes; `false`, having read nothing, if it is larger.
+pub fn read_whole(path: &Path, buffer: &mut Vec<u8>) -> io::Result<bool> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > WHOLE_FILE_BYTES_MAX {
+        return Ok(false);
+    }
+    // A file that grew since it was listed is read to its end all the same.
+    buffer.reserve(size as usize);
+    file.read_to_end(buffer)?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_small_files_whole_and_leaves_large_ones_to_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.json");
+        std::fs::write(&small, b"{}\n").unwrap();
+        let large = dir.path().join("large.json.gz");
+        File::create(&large)
+            .unwrap()
+            .set_len(WHOLE_FILE_BYTES_MAX + 1)
+            .unwrap();
+        let mut buffer = b"kept ".to_vec();
+        assert!(read_whole(&small, &mut buffer).unwrap());
+        assert_eq!(buffer, b"kept {}\n", "appended");
+        assert!(!read_whole(&large, &mut buffer).unwrap());
+        assert_eq!(buffer, b"kept {}\n", "nothing read of a large file");
+        assert!(read_whole(&dir.path().join("gone"), &mut buffer).is_err());
+    }
 
     #[test]
     fn lists_each_file_once_in_uri_order() {

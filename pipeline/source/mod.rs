@@ -71,6 +71,18 @@ impl Body {
             Body::Bytes(bytes) => Ok(Box::new(io::Cursor::new(bytes.clone()))),
         }
     }
+
+    /// All the bytes at once if they are in memory already or a small file (read into
+    /// `buffer`, which is cleared first); `None` for a file to stream.
+    pub fn whole<'a>(&'a self, buffer: &'a mut Vec<u8>) -> io::Result<Option<&'a [u8]>> {
+        match self {
+            Body::Bytes(bytes) => Ok(Some(bytes)),
+            Body::File(path) => {
+                buffer.clear();
+                Ok(local::read_whole(path, buffer)?.then_some(buffer.as_slice()))
+            }
+        }
+    }
 }
 
 /// The clients sources need; an S3 client only when some input is on S3, a CloudWatch Logs

@@ -14,15 +14,28 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// libmimalloc-sys does not name (checked at run time: MIMALLOC_PURGE_DELAY=77 reads back 77).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// How long freed memory waits before mimalloc returns it to the kernel, in milliseconds. A
+/// one-shot ingest of a 10M-request month (`benches/month.sh`'s corpus, huge pages off):
+///
+/// | delay | wall | peak RSS |
+/// |---|---|---|
+/// | 0 | 112 s | 418 MiB |
+/// | 10 ms | 89 s | 455 MiB |
+/// | 100 ms | 74 s | 572 MiB |
+/// | 1 s (mimalloc's default) | 65 s | 729 MiB |
+///
+/// The shorter the delay, the more often a decoding thread finds the pages its last record
+/// freed purged already and faults them in again; the longer, the more memory that DataFusion's
+/// threads freed while summing the rollups stays with the process (with huge pages on, the
+/// default delay peaked at 1.04–1.13 GiB). The small-object corpus of `benches/throughput.sh`
+/// runs as fast with 0, 10 and 100 ms (1.09–1.17 s), at 167, 182 and 190 MiB.
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
+
 fn main() -> std::process::ExitCode {
-    // Freed memory goes back to the kernel at once. With mimalloc's default delay (1 s), memory
-    // that DataFusion's threads freed while summing the rollups stayed with the process: a
-    // one-shot ingest of a 10M-request month peaked at 1.04–1.13 GiB, and at 692 MiB without
-    // the delay (`benches/month.sh`'s corpus). MIMALLOC_PURGE_DELAY, which mimalloc reads
-    // itself, still overrides.
+    // MIMALLOC_PURGE_DELAY, which mimalloc reads itself, still overrides.
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets a process-wide option before any other thread exists.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
     // No transparent huge pages. mimalloc asks for them, so memory touched again after a purge
     // was faulted in 2 MiB at a time, each huge page zeroed whole: 8% of an ingest of small

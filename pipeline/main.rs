@@ -28,7 +28,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// freed purged already and faults them in again; the longer, the more memory that DataFusion's
 /// threads freed while summing the rollups stays with the process (with huge pages on, the
 /// default delay peaked at 1.04–1.13 GiB). The small-object corpus of `benches/throughput.sh`
-/// runs as fast with 0, 10 and 100 ms (1.09–1.17 s), at 167, 182 and 190 MiB.
+/// runs as fast with 0, 10 and 100 ms (1.09–1.17 s), at 163, 177–180 and 184–188 MiB.
 const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 fn main() -> std::process::ExitCode {
@@ -38,9 +38,9 @@ fn main() -> std::process::ExitCode {
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
     // No transparent huge pages. mimalloc asks for them, so memory touched again after a purge
-    // was faulted in 2 MiB at a time, each huge page zeroed whole: 8% of an ingest of small
-    // objects went to clearing pages (`perf`), and its peak RSS was 210–247 MiB against 165 MiB
-    // without (`benches/throughput.sh`'s small-object corpus). mimalloc's own switch
+    // was faulted in 2 MiB at a time, each huge page zeroed whole: 8–11% of an ingest of small
+    // objects went to clearing pages (`perf`), and its peak RSS was 206–242 MiB against 160–163
+    // MiB without (`benches/throughput.sh`'s small-object corpus). mimalloc's own switch
     // (MIMALLOC_ALLOW_THP=0) acts only when it starts, before `main`, so the process asks the
     // kernel itself; the kernel checks the flag at every fault.
     #[cfg(target_os = "linux")]

@@ -20,6 +20,15 @@ pub fn detect_compression(head: &[u8]) -> Compression {
     }
 }
 
+/// `bytes` as one gzip member (fast level), for tests of the decoders.
+#[cfg(test)]
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,9 +119,6 @@ struct Object<'a> {
     options: DecodeOptions<'a>,
 }
 
-/// Why an object that is no log shape is rejected.
-const NOT_A_LOG_SHAPE: &str = "content is not a Bedrock log shape (record lines, CloudWatch export, Firehose envelopes or a CLI page)";
-
 impl Object<'_> {
     /// Decodes an object whose content is all in `content` (inflated already if it was one gzip
     /// member, as `compression` says), with the same outcome as streaming it.
@@ -138,12 +135,7 @@ impl Object<'_> {
         let framed = content.strip_prefix(UTF8_BOM).unwrap_or(content);
         match kind {
             ObjectKind::Noise(_) => {}
-            ObjectKind::Unrecognized => emit(object_reject(
-                source,
-                None,
-                NOT_A_LOG_SHAPE.to_owned(),
-                framed,
-            )),
+            ObjectKind::Unrecognized => emit(not_a_log_shape(source, framed)),
             ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
                 for_each_block_in(framed, |block| {
                     emit(decode_block(block, format, source, self.options.normalizer))
@@ -201,12 +193,7 @@ impl Object<'_> {
         let kind = ObjectKind::from(classification);
         match kind {
             ObjectKind::Noise(_) => {}
-            ObjectKind::Unrecognized => emit(object_reject(
-                source,
-                None,
-                NOT_A_LOG_SHAPE.to_owned(),
-                &head,
-            )),
+            ObjectKind::Unrecognized => emit(not_a_log_shape(source, &head)),
             ObjectKind::Log(format @ (SourceFormat::S3Native | SourceFormat::CloudWatchExport)) => {
                 let result = for_each_block(head, &mut content, |block| {
                     emit(decode_block(block, format, source, options.normalizer))
@@ -310,6 +297,12 @@ impl Read for BrokenStream {
     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
         self.0.take().map_or(Ok(0), Err)
     }
+}
+
+/// The reject of an object whose content, starting with `head`, is no log shape.
+fn not_a_log_shape(source: &Arc<str>, head: &[u8]) -> Decoded {
+    let reason = "content is not a Bedrock log shape (record lines, CloudWatch export, Firehose envelopes or a CLI page)";
+    object_reject(source, None, reason.to_owned(), head)
 }
 
 fn object_reject(source: &Arc<str>, offset: Option<u64>, reason: String, head: &[u8]) -> Decoded {
@@ -463,15 +456,8 @@ fn decode_gzip_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::compression::gzip;
     use crate::normalize::ProfileMap;
-    use flate2::{Compression as Level, write::GzEncoder};
-    use std::io::Write;
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut encoder = GzEncoder::new(Vec::new(), Level::fast());
-        encoder.write_all(bytes).unwrap();
-        encoder.finish().unwrap()
-    }
 
     type Outcome = (ObjectSummary, Vec<String>, Vec<Reject>);
 

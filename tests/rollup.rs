@@ -194,4 +194,21 @@ fn the_rollup_of_every_fixture_shape_is_the_requests_summed() {
     let work = Workspace::new();
     ingest(&work, &logs());
     assert_rollup_is_the_requests_summed(&work, "fixtures");
+    // The run's months are refreshed together: each rollup is created, then committed once.
+    let months = work.sql_csv("SELECT count(DISTINCT month) AS n FROM invocations");
+    assert_eq!(months, "n\n3\n", "the fixtures span several months");
+    for rollup in ["daily_usage", "latency_histogram"] {
+        let log = work.data().join(rollup).join("_delta_log");
+        let mut commits: Vec<String> = std::fs::read_dir(&log)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+        commits.sort();
+        assert_eq!(
+            commits,
+            ["00000000000000000000.json", "00000000000000000001.json"],
+            "{rollup}"
+        );
+    }
 }

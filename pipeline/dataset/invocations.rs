@@ -25,8 +25,8 @@
 //! the commit and the loser recomputes it from the new snapshot ([`super::retry`]), finding the
 //! winner's rows. Writers of different months or far-apart days never wait for each other.
 //!
-//! After its commits a month's rollup is brought up to date ([`super::rollup`]): a nightly
-//! insert sums just its new files into it.
+//! After a run's commits its months' rollups are brought up to date together
+//! ([`super::rollup::refresh_months`]): a nightly insert sums just its new files into them.
 //!
 //! Every row records the SHA-256 of the price book that priced it (`price_book_sha256`). A month
 //! that holds rows priced with another book than the run's is repriced whole first, in one
@@ -54,9 +54,9 @@ use super::batch::conform;
 use super::copies::{SpanCopies, copy_rank_sql};
 use super::read::register_snapshot;
 use super::retry::{RetryPolicy, is_conflict, retry_conflicts};
-use super::rollup::{Refresh, refresh_month};
+use super::rollup::refresh_month;
 use super::stage::StagedDay;
-use super::tables::invocations_table_schema;
+use super::tables::{file_month, invocations_table_schema};
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
 use crate::pause::pause_point;
@@ -89,8 +89,6 @@ pub struct MonthCommit {
     /// The table version the last commit created (the version read, when there was nothing to
     /// do).
     pub version: u64,
-    /// What bringing the month's rollup up to date did.
-    pub rollup: Refresh,
 }
 
 impl MonthCommit {
@@ -153,7 +151,8 @@ fn month_location(dataset: &Dataset, month: &str) -> String {
 /// the replaced sources' rows are deleted, the month is repriced if another book priced it,
 /// then each span of days is committed. Each commit is complete on its own, so a run stopped
 /// between them leaves a table that its rerun completes. `work_dir` is private to the run
-/// (the priced rows are written there first).
+/// (the priced rows are written there first). The month's rollups are left to the caller
+/// ([`super::rollup::refresh_months`]), which refreshes every month it committed at once.
 pub async fn commit_month(
     dataset: &Dataset,
     change: MonthChange<'_>,
@@ -211,7 +210,6 @@ pub async fn commit_month(
         );
         commit.absorb(span_commit);
     }
-    commit.rollup = refresh_month(dataset, month, policy).await?;
     Ok(commit)
 }
 
@@ -223,12 +221,12 @@ pub async fn reprice_month(
     work_dir: &Path,
     policy: RetryPolicy,
 ) -> Result<MonthCommit, DatasetError> {
-    let mut commit = retry_conflicts(&month_location(dataset, month), policy, || async {
+    let commit = retry_conflicts(&month_location(dataset, month), policy, || async {
         let table = dataset.open(Table::Invocations, None).await?;
         reprice_rows(table, month, prices, work_dir).await
     })
     .await?;
-    commit.rollup = refresh_month(dataset, month, policy).await?;
+    refresh_month(dataset, month, policy).await?;
     Ok(commit)
 }
 
@@ -268,12 +266,28 @@ async fn priced_with_another_book(
     month: &str,
     sha256: &str,
 ) -> Result<bool, DatasetError> {
+    if !holds_files_of(table, month)? {
+        return Ok(false);
+    }
     let ctx = session()?;
     register_snapshot(&ctx, table, "target").await?;
     let sql = format!(
         "SELECT 1 FROM target WHERE {MONTH} = '{month}' AND {PRICE_BOOK} <> '{sha256}' LIMIT 1"
     );
     Ok(count_rows(&ctx, &sql).await? > 0)
+}
+
+/// Whether the snapshot has any data file of `month`. A month that has none (every month's
+/// first run) has no rows to look through: the queries that would are skipped, which in a run
+/// of small months cost as much as committing them.
+fn holds_files_of(table: &DeltaTable, month: &str) -> Result<bool, DatasetError> {
+    let snapshot = table
+        .snapshot()
+        .map_err(|e| DatasetError::delta(table.table_url(), e))?;
+    Ok(snapshot
+        .log_data()
+        .iter()
+        .any(|file| file_month(&file).as_deref() == Some(month)))
 }
 
 /// Consecutive days grouped so that each group holds at most `budget` rows, or one day.
@@ -483,6 +497,9 @@ async fn holds_any_request(
     span: DaySpan,
     copies: &SpanCopies,
 ) -> Result<bool, DatasetError> {
+    if !holds_files_of(table, month)? {
+        return Ok(false);
+    }
     let ctx = session()?;
     register_snapshot(&ctx, table, "target").await?;
     let sql = format!(

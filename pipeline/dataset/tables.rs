@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{LogicalFileView, StructType};
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::StreamExt;
@@ -57,6 +57,11 @@ impl Table {
             Table::Rejects | Table::Ledger => &[],
         }
     }
+}
+
+/// The `month` partition of a data file of a table partitioned by month, as its log records it.
+pub(crate) fn file_month(file: &LogicalFileView) -> Option<String> {
+    file.partition_values_map().remove(MONTH).flatten()
 }
 
 /// The schema of the `invocations` table: the priced columns, the price book, the `month`.

@@ -1,6 +1,6 @@
 //! The ingest job: list → (shard) → skip objects the ledger has seen unchanged → fetch and
 //! decode the rest (rayon, in parallel across and within objects) → stage → commit each month
-//! (in parallel) → rejects → ledger.
+//! (in parallel) and the rejects → the months' rollups → ledger.
 //!
 //! Safe to rerun, to kill, and to run as many workers at once: every commit is a Delta
 //! transaction that merges by `request_id` (so reading an object twice adds nothing), the ledger
@@ -26,7 +26,7 @@ use crate::dataset::ledger::{self, Ledger, LedgerEntry};
 use crate::dataset::migrate::is_old_layout;
 use crate::dataset::rejects::commit_rejects;
 use crate::dataset::retry::{RetryPolicy, retry_conflicts};
-use crate::dataset::rollup::Rollup;
+use crate::dataset::rollup::{Refresh, Rollup, refresh_months};
 use crate::dataset::stage::{Staged, StagedDay, Stager};
 use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::buffer::with_thread_buffer;
@@ -80,6 +80,8 @@ pub struct MonthIngest {
     /// Objects that contributed rows.
     pub objects: u64,
     pub commit: MonthCommit,
+    /// What bringing the month's rollups up to date did.
+    pub rollup: Refresh,
 }
 
 /// The outcome of an ingest.
@@ -301,7 +303,7 @@ pub async fn ingest(
         ..IngestReport::default()
     };
     let work_dir = work.path();
-    let commits = futures::stream::iter(months.iter().map(|(month, (days, replaced))| {
+    let month_commits = futures::stream::iter(months.iter().map(|(month, (days, replaced))| {
         let change = MonthChange {
             month,
             days,
@@ -319,9 +321,6 @@ pub async fn ingest(
                 files_read = commit.files_read,
                 files_skipped = commit.files_skipped,
                 version = commit.version,
-                rollup_files_read = commit.rollup.files_read,
-                rollup_rows = commit.rollup.rows,
-                rollup_rebuilt = commit.rollup.rebuilt,
                 "committed"
             );
             pause_point("month-committed");
@@ -329,8 +328,21 @@ pub async fn ingest(
         }
     }))
     .buffer_unordered(MONTH_COMMITS)
-    .collect::<Vec<_>>()
-    .await;
+    .collect::<Vec<_>>();
+    // The rejects are another table: they are committed while the months are.
+    let replaced_uris: Vec<String> = replaced.iter().map(|e| e.uri.clone()).collect();
+    let rejects_commit = async {
+        commit_rejects(
+            dataset,
+            staged.rejects_dir.as_deref(),
+            &replaced_uris,
+            options.retry,
+        )
+        .await?;
+        pause_point("rejects-committed");
+        Ok::<_, DatasetError>(())
+    };
+    let (commits, rejects_committed) = futures::join!(month_commits, rejects_commit);
     for outcome in commits {
         let (month, commit) = outcome?;
         let staged_month = staged.months.get(&month);
@@ -339,18 +351,26 @@ pub async fn ingest(
             MonthIngest {
                 objects: staged_month.map_or(0, |m| m.sources.len() as u64),
                 commit,
+                rollup: Refresh::default(),
             },
         );
     }
-    let replaced_uris: Vec<String> = replaced.iter().map(|e| e.uri.clone()).collect();
-    commit_rejects(
-        dataset,
-        staged.rejects_dir.as_deref(),
-        &replaced_uris,
-        options.retry,
-    )
-    .await?;
-    pause_point("rejects-committed");
+    rejects_committed?;
+    let committed: Vec<String> = report.months.keys().cloned().collect();
+    for (month, refresh) in refresh_months(dataset, &committed, options.retry).await? {
+        tracing::info!(
+            target: "rollup_refreshed",
+            month,
+            rollup_files_read = refresh.files_read,
+            rollup_rows = refresh.rows,
+            rollup_rebuilt = refresh.rebuilt,
+            "rollups refreshed"
+        );
+        if let Some(ingest) = report.months.get_mut(&month) {
+            ingest.rollup = refresh;
+        }
+    }
+    pause_point("rollups-refreshed");
 
     let months_of = months_by_source(&staged);
     let mut entries = group_entries;

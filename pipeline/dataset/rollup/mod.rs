@@ -23,10 +23,10 @@
 //! or missing rollup (a run that died after its month commit, a `--as-of` report, a dataset
 //! older than the rollups) costs time, never correctness.
 //!
-//! After each commit to a month its writer brings the month's rollups up to date ([`refresh`]):
-//! a month that only gained files (a nightly insert) gets the sums of just its new files
-//! appended; a month whose files were rewritten (a merge replaced copies, a reprice, a
-//! compaction) is summed again whole.
+//! After its commits to months a writer brings those months' rollups up to date ([`refresh`]),
+//! in one commit per rollup for all of them: a month that only gained files (a nightly insert)
+//! gets the sums of just its new files appended; a month whose files were rewritten (a merge
+//! replaced copies, a reprice, a compaction) is summed again whole.
 
 pub mod read;
 pub mod refresh;
@@ -39,7 +39,7 @@ use super::Table;
 use crate::rows::schema::{MONTH, money_type};
 
 pub use read::{RollupUse, register_rollups};
-pub use refresh::{Refresh, refresh_month};
+pub use refresh::{Refresh, refresh_month, refresh_months};
 
 /// The name of the rollup of requests per day, in a report session and in Athena.
 pub const DAILY_USAGE: &str = "daily_usage";

@@ -12,6 +12,7 @@ use deltalake::DeltaTable;
 use super::{Rollup, SUMMARIZED_FILES, SUMMARIZED_VERSION};
 use crate::dataset::invocations::sql_list;
 use crate::dataset::read::register_snapshot;
+use crate::dataset::tables::file_month;
 use crate::dataset::{Dataset, DatasetError, session};
 use crate::pricing::sha256_hex;
 use crate::rows::schema::MONTH;
@@ -25,11 +26,7 @@ pub(super) fn month_files(
         .map_err(|e| DatasetError::delta(table.table_url(), e))?;
     let mut months: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in snapshot.log_data().iter() {
-        let month = file
-            .partition_values_map()
-            .remove(MONTH)
-            .flatten()
-            .unwrap_or_default();
+        let month = file_month(&file).unwrap_or_default();
         months
             .entry(month)
             .or_default()

@@ -1,20 +1,22 @@
-//! Bringing a month's rollups up to date with `invocations` after a commit to the month.
+//! Bringing months' rollups up to date with `invocations` after commits to them.
 //!
-//! When the month only gained files since the version a rollup summarizes (a nightly insert),
+//! When a month only gained files since the version a rollup summarizes (a nightly insert),
 //! the sums of just the new files are appended (rows of one key may then repeat: readers always
 //! sum); when files were removed (a merge replaced copies, a reprice, a compaction), the month
-//! is summed again whole and replaces the rollup's rows of the month. Both commits declare that
-//! they read the month's partition, so two workers refreshing it at once cannot both append the
-//! same files: Delta refuses the later one, which starts again from the new state.
+//! is summed again whole and replaces the rollup's rows of the month. A rollup's new rows of
+//! every month refreshed are one commit, which declares that it read those months' partitions,
+//! so two workers refreshing a month at once cannot both append the same files: Delta refuses
+//! the later one, which starts again from the new state.
 //!
 //! The files are summed a few million rows at a time ([`ROWS_PER_SUM`]), so memory stays
 //! bounded however large the month: a query's aggregation state grows with the groups it meets.
 //! Chunks of files that share keys write a row per chunk for those keys, which readers sum.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::DataType;
 use deltalake::DeltaTable;
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitBuilder;
@@ -22,10 +24,12 @@ use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use object_store::ObjectStoreExt;
 
-use super::read::{fingerprint, month_files, summarized};
+use super::read::{Summarized, fingerprint, month_files, summarized};
 use super::{Rollup, SUMMARIZED_FILES, SUMMARIZED_VERSION};
 use crate::dataset::batch::conform;
+use crate::dataset::invocations::sql_list;
 use crate::dataset::retry::{RetryPolicy, is_conflict, retry_conflicts};
+use crate::dataset::tables::file_month;
 use crate::dataset::write::dataset_properties;
 use crate::dataset::{Dataset, DatasetError, Table, session};
 use crate::rows::schema::MONTH;
@@ -35,7 +39,7 @@ use crate::rows::schema::MONTH;
 /// a month of any size is summed in queries of this many rows.
 const ROWS_PER_SUM: u64 = 2_500_000;
 
-/// What [`refresh_month`] did to the rollups of a month.
+/// What refreshing did to the rollups of one month.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Refresh {
     /// Data files of `invocations` summed (by each rollup).
@@ -46,22 +50,52 @@ pub struct Refresh {
     pub rebuilt: bool,
 }
 
-/// Brings every rollup of `month` up to date with the newest `invocations`, retrying on
-/// conflicts with other writers of each. The rollups are refreshed one after the other: each
-/// query already runs on every core, so two at once would only add their memory together.
+impl Refresh {
+    /// What two rollups' refreshes of one month did together.
+    fn and(self, other: Refresh) -> Refresh {
+        Refresh {
+            files_read: self.files_read.max(other.files_read),
+            rows: self.rows + other.rows,
+            rebuilt: self.rebuilt || other.rebuilt,
+        }
+    }
+}
+
+/// Brings every rollup of `month` up to date with the newest `invocations` (see
+/// [`refresh_months`]).
 pub async fn refresh_month(
     dataset: &Dataset,
     month: &str,
     policy: RetryPolicy,
 ) -> Result<Refresh, DatasetError> {
-    let mut done = Refresh::default();
+    let mut done = refresh_months(dataset, &[month.to_owned()], policy).await?;
+    Ok(done.remove(month).unwrap_or_default())
+}
+
+/// Brings every rollup of `months` up to date with the newest `invocations`, in one commit per
+/// rollup for all of them, retrying on conflicts with other writers of each; returns what was
+/// done to each month. A run that committed several months refreshes them together: a commit
+/// per month and rollup raced its own other months for each rollup's next version.
+///
+/// The rollups are refreshed one after the other, and a rollup's months one after the other:
+/// each query already runs on every core, so two at once would only add their memory together.
+pub async fn refresh_months(
+    dataset: &Dataset,
+    months: &[String],
+    policy: RetryPolicy,
+) -> Result<BTreeMap<String, Refresh>, DatasetError> {
+    let mut done: BTreeMap<String, Refresh> = months
+        .iter()
+        .map(|month| (month.clone(), Refresh::default()))
+        .collect();
+    if months.is_empty() {
+        return Ok(done);
+    }
     for rollup in Rollup::ALL {
-        let refresh = refresh_rollup(dataset, rollup, month, policy).await?;
-        done = Refresh {
-            files_read: done.files_read.max(refresh.files_read),
-            rows: done.rows + refresh.rows,
-            rebuilt: done.rebuilt || refresh.rebuilt,
-        };
+        for (month, refresh) in refresh_rollup(dataset, rollup, months, policy).await? {
+            let held = done.entry(month).or_default();
+            *held = held.and(refresh);
+        }
     }
     Ok(done)
 }
@@ -69,9 +103,9 @@ pub async fn refresh_month(
 async fn refresh_rollup(
     dataset: &Dataset,
     rollup: Rollup,
-    month: &str,
+    months: &[String],
     policy: RetryPolicy,
-) -> Result<Refresh, DatasetError> {
+) -> Result<BTreeMap<String, Refresh>, DatasetError> {
     let table = rollup.table();
     let location = dataset.table_location(table);
     retry_conflicts(&location, policy, || async {
@@ -81,109 +115,101 @@ async fn refresh_rollup(
     retry_conflicts(&location, policy, || async {
         let invocations = dataset.open(Table::Invocations, None).await?;
         let stored = dataset.open(table, None).await?;
-        refresh_once(dataset, &invocations, rollup, stored, month).await
+        refresh_once(dataset, &invocations, rollup, stored, months).await
     })
     .await
 }
 
+/// One attempt at bringing `rollup` up to date for `months`: the new sums of every month that
+/// changed, written and committed at once. Returns what was done to each month that changed.
 async fn refresh_once(
     dataset: &Dataset,
     invocations: &DeltaTable,
     rollup: Rollup,
     stored: DeltaTable,
-    month: &str,
-) -> Result<Refresh, DatasetError> {
-    let now = month_files(invocations)?.remove(month).unwrap_or_default();
+    months: &[String],
+) -> Result<BTreeMap<String, Refresh>, DatasetError> {
+    let mut files_by_month = month_files(invocations)?;
     let version = invocations.version().unwrap_or(0);
-    let held = summarized(&stored).await?.remove(month);
-    let fingerprint_now = fingerprint(&now);
-    if held.as_ref().is_some_and(|h| h.files == fingerprint_now) {
-        return Ok(Refresh::default());
-    }
-    // The files the rollup summarizes, if the month only gained files since. A version that
-    // cannot be read back (its log cleaned up after `delta.logRetentionDuration`) means summing
-    // the month whole, which is always right.
-    let summed_before = match &held {
-        Some(held) if held.version <= version as i64 => {
-            match dataset
-                .open(Table::Invocations, Some(held.version as u64))
-                .await
-            {
-                Ok(then) => {
-                    let then = month_files(&then)?.remove(month).unwrap_or_default();
-                    (fingerprint(&then) == held.files && then.is_subset(&now)).then_some(then)
-                }
-                Err(error) => {
-                    tracing::debug!(
-                        target: "rollup",
-                        month,
-                        version = held.version,
-                        %error,
-                        "the version the rollup summed is gone: summing the month whole"
-                    );
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    let rebuilt = summed_before.is_none();
-    let to_read: Vec<String> = match &summed_before {
-        Some(then) => now.difference(then).cloned().collect(),
-        None => now.iter().cloned().collect(),
-    };
+    let mut held_by_month = summarized(&stored).await?;
+    let rows_by_file = file_rows(invocations)?;
     let delta = |e| DatasetError::delta(stored.table_url(), e);
     let mut writer = RecordBatchWriter::for_table(&stored)
         .map_err(delta)?
         .with_writer_properties(dataset_properties());
-    let mut rows = 0;
-    for files in chunks(&to_read, &file_rows(invocations)?, ROWS_PER_SUM) {
-        for batch in sum_files(invocations, rollup, &files, version, &fingerprint_now).await? {
-            rows += batch.num_rows() as u64;
-            if batch.num_rows() > 0 {
-                writer.write(batch).await.map_err(delta)?;
+    // What each month that changed needs: its files to sum, and their fingerprint.
+    let mut done = BTreeMap::new();
+    let mut fingerprints = BTreeMap::new();
+    let mut to_read = Vec::new();
+    for month in months {
+        let now = files_by_month.remove(month).unwrap_or_default();
+        let held = held_by_month.remove(month);
+        let fingerprint_now = fingerprint(&now);
+        if held.as_ref().is_some_and(|h| h.files == fingerprint_now) {
+            continue;
+        }
+        let summed_before = summed_before(dataset, held, version, month, &now).await?;
+        let files: Vec<String> = match &summed_before {
+            Some(then) => now.difference(then).cloned().collect(),
+            None => now.iter().cloned().collect(),
+        };
+        let refresh = Refresh {
+            files_read: files.len() as u64,
+            rows: 0,
+            rebuilt: summed_before.is_none(),
+        };
+        done.insert(month.clone(), refresh);
+        fingerprints.insert(month.clone(), fingerprint_now);
+        to_read.extend(files);
+    }
+    // Every month's files are summed together, a chunk at a time: a query per month would
+    // cost as much as the sums themselves in a run of many small months.
+    for files in chunks(&to_read, &rows_by_file, ROWS_PER_SUM) {
+        for batch in sum_files(invocations, rollup, &files, version, &fingerprints).await? {
+            if batch.num_rows() == 0 {
+                continue;
             }
+            for (month, rows) in rows_by_month(&batch)? {
+                if let Some(refresh) = done.get_mut(&month) {
+                    refresh.rows += rows;
+                }
+            }
+            writer.write(batch).await.map_err(delta)?;
         }
     }
-    let mut actions = Vec::new();
-    if rebuilt {
-        let snapshot = stored
-            .snapshot()
-            .map_err(|e| DatasetError::delta(stored.table_url(), e))?;
-        actions.extend(
-            snapshot
-                .log_data()
-                .iter()
-                .filter(|file| {
-                    file.partition_values_map()
-                        .get(MONTH)
-                        .cloned()
-                        .flatten()
-                        .as_deref()
-                        == Some(month)
-                })
-                .map(|file| Action::Remove(file.remove_action(true))),
-        );
+    if done.is_empty() {
+        return Ok(done);
     }
+    let rebuilt: BTreeSet<&str> = done
+        .iter()
+        .filter(|(_, refresh)| refresh.rebuilt)
+        .map(|(month, _)| month.as_str())
+        .collect();
+    let snapshot = stored.snapshot().map_err(delta)?;
+    let mut actions: Vec<Action> = snapshot
+        .log_data()
+        .iter()
+        .filter(|file| file_month(file).is_some_and(|month| rebuilt.contains(month.as_str())))
+        .map(|file| Action::Remove(file.remove_action(true)))
+        .collect();
     let adds = writer.flush().await.map_err(delta)?;
     actions.extend(adds.iter().cloned().map(Action::Add));
+    let changed: Vec<String> = done.keys().cloned().collect();
+    // The months read, so that a writer refreshing any of them at the same time conflicts.
     let operation = DeltaOperation::Write {
-        mode: if rebuilt {
-            SaveMode::Overwrite
-        } else {
+        mode: if rebuilt.is_empty() {
             SaveMode::Append
+        } else {
+            SaveMode::Overwrite
         },
         partition_by: Some(vec![MONTH.to_owned()]),
-        predicate: Some(format!("{MONTH} = '{}'", month.replace('\'', "''"))),
+        predicate: Some(format!("{MONTH} IN ({})", sql_list(&changed))),
     };
-    let snapshot = stored
-        .snapshot()
-        .map_err(|e| DatasetError::delta(stored.table_url(), e))?;
     let committed = CommitBuilder::default()
         .with_actions(actions)
         .build(Some(snapshot), stored.log_store(), operation)
         .await
-        .map_err(|e| DatasetError::delta(stored.table_url(), e));
+        .map_err(delta);
     if let Err(error) = committed {
         if is_conflict(&error) {
             // Refused, so nothing refers to the new files: remove them (a file left behind
@@ -197,20 +223,52 @@ async fn refresh_once(
         }
         return Err(error);
     }
-    Ok(Refresh {
-        files_read: to_read.len() as u64,
-        rows,
-        rebuilt,
-    })
+    Ok(done)
 }
 
-/// The rollup's query over just `files` of `invocations`, with the provenance columns.
+/// The files of `month` that the rollup's rows `held` summarize, if the month only gained
+/// files since (`now` being its files at `version`). A version that cannot be read back (its
+/// log cleaned up after `delta.logRetentionDuration`) means summing the month whole, which is
+/// always right.
+async fn summed_before(
+    dataset: &Dataset,
+    held: Option<Summarized>,
+    version: u64,
+    month: &str,
+    now: &BTreeSet<String>,
+) -> Result<Option<BTreeSet<String>>, DatasetError> {
+    let Some(held) = held.filter(|held| held.version <= version as i64) else {
+        return Ok(None);
+    };
+    match dataset
+        .open(Table::Invocations, Some(held.version as u64))
+        .await
+    {
+        Ok(then) => {
+            let then = month_files(&then)?.remove(month).unwrap_or_default();
+            Ok((fingerprint(&then) == held.files && then.is_subset(now)).then_some(then))
+        }
+        Err(error) => {
+            tracing::debug!(
+                target: "rollup",
+                month,
+                version = held.version,
+                %error,
+                "the version the rollup summed is gone: summing the month whole"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The rollup's query over just `files` of `invocations`, with the provenance columns: the
+/// `version` summed, and the fingerprint of the files of each month (`fingerprints`, by month).
 async fn sum_files(
     invocations: &DeltaTable,
     rollup: Rollup,
     files: &[String],
     version: u64,
-    files_fingerprint: &str,
+    fingerprints: &BTreeMap<String, String>,
 ) -> Result<Vec<RecordBatch>, DatasetError> {
     if files.is_empty() {
         return Ok(Vec::new());
@@ -226,9 +284,15 @@ async fn sum_files(
         .await
         .map_err(|e| DatasetError::delta(invocations.table_url(), e.into()))?;
     ctx.register_table(Table::Invocations.name(), Arc::new(provider))?;
+    let by_month: String = fingerprints
+        .iter()
+        .map(|(month, fingerprint)| {
+            format!(" WHEN '{}' THEN '{fingerprint}'", month.replace('\'', "''"))
+        })
+        .collect();
     let sql = format!(
         "SELECT *, CAST({version} AS BIGINT) AS {SUMMARIZED_VERSION}, \
-         '{files_fingerprint}' AS {SUMMARIZED_FILES} FROM ({}) summed",
+         CASE CAST({MONTH} AS VARCHAR){by_month} END AS {SUMMARIZED_FILES} FROM ({}) summed",
         rollup.select()
     );
     let batches = ctx.sql(&sql).await?.collect().await?;
@@ -237,6 +301,19 @@ async fn sum_files(
         .iter()
         .map(|batch| conform(batch, &schema))
         .collect::<Result<_, _>>()?)
+}
+
+/// The rows of `batch` (a rollup's) of each month.
+fn rows_by_month(batch: &RecordBatch) -> Result<BTreeMap<String, u64>, DatasetError> {
+    let months = arrow::compute::cast(
+        batch.column_by_name(MONTH).expect("a rollup has months"),
+        &DataType::Utf8,
+    )?;
+    let mut rows = BTreeMap::new();
+    for month in months.as_string::<i32>().iter().flatten() {
+        *rows.entry(month.to_owned()).or_default() += 1;
+    }
+    Ok(rows)
 }
 
 /// The rows of each data file of `invocations`, as its log records them.
@@ -273,6 +350,39 @@ fn chunks(files: &[String], rows: &HashMap<String, u64>, budget: u64) -> Vec<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rows_of_each_month_are_counted() {
+        use arrow::array::{DictionaryArray, StringArray};
+        use arrow::datatypes::Int32Type;
+        // (the month column, the rows of each month)
+        let cases: &[(&[&str], &[(&str, u64)])] = &[
+            (&[], &[]),
+            (&["2026-08"], &[("2026-08", 1)]),
+            (
+                &["2026-09", "2026-08", "2026-09", "2026-09"],
+                &[("2026-08", 1), ("2026-09", 3)],
+            ),
+        ];
+        for (column, expected) in cases {
+            let expected: BTreeMap<String, u64> = expected
+                .iter()
+                .map(|(month, rows)| (month.to_string(), *rows))
+                .collect();
+            // As a query returns it (a partition column is dictionary-encoded) and as stored.
+            let plain = Arc::new(StringArray::from(column.to_vec()));
+            let dictionary = Arc::new(
+                column
+                    .iter()
+                    .copied()
+                    .collect::<DictionaryArray<Int32Type>>(),
+            );
+            for months in [plain as arrow::array::ArrayRef, dictionary] {
+                let batch = RecordBatch::try_from_iter([(MONTH, months)]).unwrap();
+                assert_eq!(rows_by_month(&batch).unwrap(), expected, "{column:?}");
+            }
+        }
+    }
 
     #[test]
     fn files_are_summed_in_runs_within_the_row_budget() {

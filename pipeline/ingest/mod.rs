@@ -205,12 +205,13 @@ pub async fn ingest(
         }
         .into());
     }
-    for table in [Table::Invocations, Table::Rejects, Table::Ledger] {
+    let opened = [Table::Invocations, Table::Rejects, Table::Ledger].map(|table| async move {
         retry_conflicts(&dataset.table_location(table), options.retry, || async {
             dataset.open_or_create(table).await.map(drop)
         })
-        .await?;
-    }
+        .await
+    });
+    futures::future::try_join_all(opened).await?;
     if options.full_refresh {
         clear_data(dataset).await?;
     }

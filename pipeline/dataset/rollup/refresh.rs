@@ -356,7 +356,8 @@ mod tests {
         use arrow::array::{DictionaryArray, StringArray};
         use arrow::datatypes::Int32Type;
         // (the month column, the rows of each month)
-        let cases: &[(&[&str], &[(&str, u64)])] = &[
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, u64)]);
+        let cases: &[Case] = &[
             (&[], &[]),
             (&["2026-08"], &[("2026-08", 1)]),
             (

@@ -1,5 +1,5 @@
 //! Crash safety: killing an ingest at any point (SIGKILL, no chance to clean up) and running it
-//! again gives exactly the dataset a clean run gives.
+//! again gives exactly the dataset a clean run gives, and leaves no working directory behind.
 
 use std::io::Write;
 use std::path::Path;
@@ -46,9 +46,26 @@ pub fn write_corpus(dir: &Path, objects: usize, records_per_object: usize) {
     }
 }
 
+/// The workspace's own temporary directory, where its runs keep their working directories.
+fn temp_dir(work: &Workspace) -> std::path::PathBuf {
+    let dir = work.path("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The run working directories in the workspace's temporary directory.
+fn run_dirs(work: &Workspace) -> Vec<String> {
+    std::fs::read_dir(temp_dir(work))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("bedrock-ledger-"))
+        .collect()
+}
+
 fn ingest_command(work: &Workspace, logs: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bedrock-ledger"));
     command
+        .env("TMPDIR", temp_dir(work))
         .args([
             "ingest",
             &logs.display().to_string(),
@@ -74,12 +91,19 @@ fn kill_at_then_rerun(work: &Workspace, logs: &Path, point: &str) -> (String, St
         .spawn()
         .unwrap();
     wait_for_pause(&mut child, point);
+    assert_eq!(
+        run_dirs(work).len(),
+        1,
+        "the killed run's working directory"
+    );
     let rerun = ingest_command(work, logs).output().unwrap();
     assert!(
         rerun.status.success(),
         "rerun after a kill at {point}: {}",
         String::from_utf8_lossy(&rerun.stderr)
     );
+    // The rerun removed what the killed run left behind, and its own.
+    assert_eq!(run_dirs(work), Vec::<String>::new(), "killed at {point}");
     snapshot(work)
 }
 

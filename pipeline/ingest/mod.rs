@@ -8,6 +8,7 @@
 //! raced another worker's are recomputed (see [`crate::dataset::retry`]).
 
 mod batch;
+mod run_dir;
 pub mod shard;
 
 use std::cell::Cell;
@@ -40,6 +41,7 @@ use crate::rows::SourceFormat;
 use crate::source::cloudwatch::{CloudWatchError, LogGroupTarget, filter_events};
 use crate::source::{Body, DateWindow, Location, SourceObject, Sources};
 use batch::Batcher;
+use run_dir::RunDir;
 use shard::Shard;
 
 /// Decoded slices in flight between the decoders and the stager.
@@ -235,10 +237,17 @@ pub async fn ingest(
     );
     let plan_time = started.elapsed();
 
-    let work = tempfile::Builder::new()
-        .prefix("bedrock-ledger-run-")
-        .tempdir()
-        .map_err(|e| DatasetError::io(&std::env::temp_dir(), e))?;
+    let temp_dir = std::env::temp_dir();
+    let (work, abandoned) =
+        RunDir::create_in(&temp_dir).map_err(|e| DatasetError::io(&temp_dir, e))?;
+    if !abandoned.is_empty() {
+        tracing::info!(
+            target: "run_dirs_removed",
+            removed = abandoned.len(),
+            first = %abandoned[0].display(),
+            "removed the working directories of runs that were killed"
+        );
+    }
     // Shared with the fetcher task, which outlives no borrow.
     let listed = Arc::new(todo);
     let window = options.window.map(|w| w.ms_range());

@@ -20,6 +20,7 @@ use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 
 use super::read::register_snapshot;
+use super::tables::data_file_count;
 use super::write::dataset_properties;
 use super::{DatasetError, session};
 
@@ -77,13 +78,8 @@ impl Ledger {
     /// Reads the entries in force for `uris` from the ledger table (the others are not needed:
     /// a run only asks about what it listed, so its memory does not grow with history).
     pub async fn load(table: &DeltaTable, uris: &[&str]) -> Result<Ledger, DatasetError> {
-        let files = table
-            .snapshot()
-            .map_err(|e| DatasetError::delta(table.table_url(), e))?
-            .log_data()
-            .num_files();
         // A first run's ledger is empty: no query needed to find nothing in it.
-        if uris.is_empty() || files == 0 {
+        if uris.is_empty() || data_file_count(table)? == 0 {
             return Ok(Ledger::default());
         }
         let ctx = session()?;

@@ -59,6 +59,15 @@ impl Table {
     }
 }
 
+/// How many data files the snapshot of `table` holds.
+pub(crate) fn data_file_count(table: &DeltaTable) -> Result<usize, DatasetError> {
+    Ok(table
+        .snapshot()
+        .map_err(|e| DatasetError::delta(table.table_url(), e))?
+        .log_data()
+        .num_files())
+}
+
 /// The `month` partition of a data file of a table partitioned by month, as its log records it.
 pub(crate) fn file_month(file: &LogicalFileView) -> Option<String> {
     file.partition_values_map().remove(MONTH).flatten()

@@ -207,7 +207,11 @@ pub async fn ingest(
         }
         .into());
     }
-    let opened = [Table::Invocations, Table::Rejects, Table::Ledger].map(|table| async move {
+    // The rollups too, which the run refreshes at its end.
+    let tables = [Table::Invocations, Table::Rejects, Table::Ledger]
+        .into_iter()
+        .chain(Rollup::ALL.map(Rollup::table));
+    let opened = tables.map(|table| async move {
         retry_conflicts(&dataset.table_location(table), options.retry, || async {
             dataset.open_or_create(table).await.map(drop)
         })

@@ -12,7 +12,7 @@ use deltalake::DeltaTable;
 use super::{Rollup, SUMMARIZED_FILES, SUMMARIZED_VERSION};
 use crate::dataset::invocations::sql_list;
 use crate::dataset::read::register_snapshot;
-use crate::dataset::tables::file_month;
+use crate::dataset::tables::{data_file_count, file_month};
 use crate::dataset::{Dataset, DatasetError, session};
 use crate::pricing::sha256_hex;
 use crate::rows::schema::MONTH;
@@ -56,6 +56,10 @@ pub(super) struct Summarized {
 pub(super) async fn summarized(
     rollup: &DeltaTable,
 ) -> Result<BTreeMap<String, Summarized>, DatasetError> {
+    // A rollup just created summarizes nothing: no query needed to find that out.
+    if data_file_count(rollup)? == 0 {
+        return Ok(BTreeMap::new());
+    }
     let ctx = session()?;
     register_snapshot(&ctx, rollup, "rollup").await?;
     let batches = ctx

@@ -25,6 +25,8 @@
 #   corpus-small  ~9,600 objects of tens of KB, as Bedrock delivers to S3 (one or two records each)
 #   corpus-large  a few dozen objects of tens of MB (plus the CLI pages, offloaded bodies and noise
 #                 every corpus has)
+# Every time printed is the median of ROUNDS runs (default 3; the peak RSS is the largest of
+# them): one run of about a second on a shared machine varies by 10% or more.
 # Each corpus's logs, lists and datasets go to bench-out/throughput/<n>-<corpus name>/. Set
 # BEDROCK_LEDGER_BIN to skip the release build of the binary (the example is built either way,
 # in CARGO_TARGET_DIR). MB = 10^6 bytes of uncompressed JSON, as counted by gen_corpus.py
@@ -38,12 +40,20 @@ cd "$(dirname "$0")/.."
 
 OUT=bench-out
 DUCKDB_VERSION=2.0.1
+ROUNDS=${ROUNDS:-3}
 CORES=$(nproc)
 mkdir -p "$OUT"
 
 say() { printf '== %s\n' "$*" >&2; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+# The line of stdin whose first number is the median (the lower middle of an even count).
+median_line() { sort -g | awk '{ line[NR] = $0 } END { print line[int((NR + 1) / 2)] }'; }
+# ROUNDS runs of COMMAND..., each printing its seconds; prints their median.
+median_of() {
+  local r
+  for ((r = 0; r < ROUNDS; r++)); do "$@"; done | median_line
+}
 # "met" or "MISSED" for a comparison such as "2.1 <= 1.5".
 verdict() { awk "BEGIN { print ($1) ? \"met\" : \"MISSED\" }"; }
 # Speedup from 1 core to all and the serial fraction Amdahl's law gives for it (outside 0..1 when
@@ -100,6 +110,18 @@ inflate_only() {
   echo "$seconds"
 }
 
+# gunzip_once: GNU gzip -dc over $RUN's gzip objects in 2 processes (the plain ones read with
+# cat); prints the seconds.
+gunzip_once() {
+  local t0 t1
+  t0=$(now)
+  xargs -0 -r -P2 -n 64 gzip -dc -- <"$RUN/gz.list" >/dev/null
+  xargs -0 -r -n 64 cat -- <"$RUN/plain.list" >/dev/null
+  t1=$(now)
+  calc "$t1-$t0" 2
+  echo
+}
+
 # ---- one ingest ---------------------------------------------------------------------------
 # ingest NAME [COMMAND PREFIX...]: ingests $CORPUS into the empty dataset $RUN/data-NAME, logs in
 # $RUN/ingest-NAME.*; sets WALL_S, PLAN_S, DECODE_S, COMMIT_S (seconds) and RSS_MIB.
@@ -124,6 +146,19 @@ ingest() {
   read -r PLAN_S DECODE_S COMMIT_S < <(sed -n 's/.*ingest_finished: finished plan_seconds=\([0-9.]*\) fetch_decode_seconds=\([0-9.]*\) commit_seconds=\([0-9.]*\).*/\1 \2 \3/p' "$log.stderr")
   [[ -n $COMMIT_S ]] || { echo "throughput.sh: no phase times in the ingest's -v output" >&2; exit 1; }
   RSS_MIB=$(calc "$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")/1024" 0)
+}
+
+# ingest_median NAME [COMMAND PREFIX...]: ROUNDS ingests; sets WALL_S, PLAN_S, DECODE_S and
+# COMMIT_S to those of the run of median wall time, and RSS_MIB to the largest peak of them all.
+ingest_median() {
+  local r runs=() rss_max=0
+  for ((r = 0; r < ROUNDS; r++)); do
+    ingest "$@"
+    runs+=("$WALL_S $PLAN_S $DECODE_S $COMMIT_S")
+    ((RSS_MIB > rss_max)) && rss_max=$RSS_MIB
+  done
+  read -r WALL_S PLAN_S DECODE_S COMMIT_S < <(printf '%s\n' "${runs[@]}" | median_line)
+  RSS_MIB=$rss_max
 }
 
 # ---- one corpus ---------------------------------------------------------------------------
@@ -182,8 +217,8 @@ EOF
   xargs -0 -r cat -- <"$RUN/plain.list" >/dev/null
 
   # -- bedrock-ledger ingest, on all cores and on one --
-  say "bedrock-ledger ingest ($CORES cores)"
-  ingest all
+  say "bedrock-ledger ingest ($CORES cores, $ROUNDS runs)"
+  ingest_median all
   local ingest_s=$WALL_S plan_s=$PLAN_S decode_s=$DECODE_S commit_s=$COMMIT_S rss_mib=$RSS_MIB
   local records
   records=$("$BIN" sql --data "$RUN/data-all" --format csv "select count(*) from invocations" | tail -n 1 | tr -d '\r"')
@@ -192,52 +227,50 @@ EOF
   ingest_mbs=$(calc "$TOTAL_BYTES/1e6/$ingest_s")
   commit_share=$(calc "100*$commit_s/$ingest_s" 0)
 
-  say "bedrock-ledger ingest (1 core: taskset -c 0)"
-  ingest 1core taskset -c 0
+  say "bedrock-ledger ingest (1 core: taskset -c 0, $ROUNDS runs)"
+  ingest_median 1core taskset -c 0
 
   # -- the inflate-only floors: zlib-rs alone (the target's), and ingest's own inflating --
   say "inflate-only floor ($INFLATE)"
   local inflate_s whole_inflate_s
-  inflate_s=$(inflate_only)
+  inflate_s=$(median_of inflate_only)
   say "inflate-only, one gzip member in one call as ingest does ($INFLATE --whole-members)"
-  whole_inflate_s=$(inflate_only --whole-members)
+  whole_inflate_s=$(median_of inflate_only --whole-members)
 
   # -- baseline 1: gunzip, 2 processes --
   say "baseline: gzip -dc with 2 processes"
-  local t0 t1 gunzip_s gunzip_mbs
-  t0=$(now)
-  xargs -0 -r -P2 -n 64 gzip -dc -- <"$RUN/gz.list" >/dev/null
-  xargs -0 -r -n 64 cat -- <"$RUN/plain.list" >/dev/null
-  t1=$(now)
-  gunzip_s=$(calc "$t1-$t0" 2)
+  local gunzip_s gunzip_mbs
+  gunzip_s=$(median_of gunzip_once)
   gunzip_mbs=$(calc "$TOTAL_BYTES/1e6/$gunzip_s")
 
   # -- baseline 2: DuckDB read_json + GROUP BY over the native S3 objects --
   say "baseline: DuckDB $DUCKDB_VERSION read_json over $N_NATIVE native objects"
   local duckdb_s duckdb_mbs
-  duckdb_s=$("$VENV/bin/python" - "$RUN/native.json" <<'EOF'
-import json, sys, time
+  duckdb_s=$("$VENV/bin/python" - "$RUN/native.json" "$ROUNDS" <<'EOF'
+import json, statistics, sys, time
 import duckdb
 files = json.load(open(sys.argv[1]))
 con = duckdb.connect()
 con.execute("SET threads = 2")
 con.execute("SET enable_progress_bar = false")
-t0 = time.perf_counter()
-rows = con.execute("""
-    SELECT substr(timestamp, 1, 7) AS month, identity.arn AS identity, modelId AS model,
-           count(*) AS requests, count(errorCode) AS failed_requests,
-           sum(input.inputTokenCount) AS input_tokens, sum(output.outputTokenCount) AS output_tokens,
-           sum(input.cacheReadInputTokenCount) AS cache_read_tokens,
-           sum(input.cacheWriteInputTokenCount) AS cache_write_tokens
-    FROM read_json(?, format = 'newline_delimited', compression = 'gzip', ignore_errors = true,
-                   columns = {timestamp: 'VARCHAR', identity: 'STRUCT(arn VARCHAR)', modelId: 'VARCHAR',
-                              errorCode: 'VARCHAR',
-                              input: 'STRUCT(inputTokenCount BIGINT, cacheReadInputTokenCount BIGINT, cacheWriteInputTokenCount BIGINT)',
-                              output: 'STRUCT(outputTokenCount BIGINT)'})
-    GROUP BY ALL ORDER BY ALL""", [files]).fetchall()
-secs = time.perf_counter() - t0
-print(f"duckdb: {len(rows)} groups, {sum(r[3] for r in rows)} records", file=sys.stderr)
-print(f"{secs:.2f}")
+def run():
+    t0 = time.perf_counter()
+    rows = con.execute("""
+        SELECT substr(timestamp, 1, 7) AS month, identity.arn AS identity, modelId AS model,
+               count(*) AS requests, count(errorCode) AS failed_requests,
+               sum(input.inputTokenCount) AS input_tokens, sum(output.outputTokenCount) AS output_tokens,
+               sum(input.cacheReadInputTokenCount) AS cache_read_tokens,
+               sum(input.cacheWriteInputTokenCount) AS cache_write_tokens
+        FROM read_json(?, format = 'newline_delimited', compression = 'gzip', ignore_errors = true,
+                       columns = {timestamp: 'VARCHAR', identity: 'STRUCT(arn VARCHAR)', modelId: 'VARCHAR',
+                                  errorCode: 'VARCHAR',
+                                  input: 'STRUCT(inputTokenCount BIGINT, cacheReadInputTokenCount BIGINT, cacheWriteInputTokenCount BIGINT)',
+                                  output: 'STRUCT(outputTokenCount BIGINT)'})
+        GROUP BY ALL ORDER BY ALL""", [files]).fetchall()
+    secs = time.perf_counter() - t0
+    print(f"duckdb: {len(rows)} groups, {sum(r[3] for r in rows)} records, {secs:.2f} s", file=sys.stderr)
+    return secs
+print(f"{statistics.median_low(run() for _ in range(int(sys.argv[2]))):.2f}")
 EOF
   )
   duckdb_mbs=$(calc "$NATIVE_BYTES/1e6/$duckdb_s")
@@ -263,7 +296,7 @@ EOF
   vs_gunzip=$(calc "$ingest_mbs/$gunzip_mbs" 2)
   cat >"$RUN/summary.txt" <<EOF
 
-bedrock-ledger throughput ($CORES cores, $(date -u +%Y-%m-%dT%H:%M:%SZ))
+bedrock-ledger throughput ($CORES cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), medians of $ROUNDS runs)
   corpus            $CORPUS: $N_FILES objects, $(calc "$TOTAL_BYTES/1e6") MB JSON, $(calc "$STORED_BYTES/1e6") MB stored
   ingest            ${ingest_s} s wall, ${ingest_mbs} MB/s, $(calc "$records/$ingest_s" 0) records/s ($records records; generator: $EXPECTED unique requests), peak RSS $rss_mib MiB (target < 1024: $(verdict "$rss_mib < 1024"))
   phases            list+plan $(calc "$plan_s" 2) s, fetch+decode $(calc "$decode_s" 2) s, commit $(calc "$commit_s" 2) s (${commit_share}% of the run; target < 15%)

@@ -27,7 +27,7 @@ use crate::dataset::ledger::{self, Ledger, LedgerEntry};
 use crate::dataset::migrate::is_old_layout;
 use crate::dataset::rejects::commit_rejects;
 use crate::dataset::retry::{RetryPolicy, retry_conflicts};
-use crate::dataset::rollup::{Refresh, Rollup, refresh_months};
+use crate::dataset::rollup::{Refresh, refresh_months};
 use crate::dataset::stage::{Staged, StagedDay, Stager};
 use crate::dataset::{Dataset, DatasetError, Table};
 use crate::decode::buffer::with_thread_buffer;
@@ -48,6 +48,15 @@ use shard::Shard;
 const CHANNEL_SLICES: usize = 8;
 /// Months committed at once.
 const MONTH_COMMITS: usize = 4;
+/// The tables a run writes (the rollups at its end), each opened or created before it reads
+/// anything.
+const RUN_TABLES: [Table; 5] = [
+    Table::Invocations,
+    Table::Rejects,
+    Table::Ledger,
+    Table::DailyUsage,
+    Table::LatencyHistogram,
+];
 
 /// What an ingest needs besides its objects.
 #[derive(Clone, Copy, Debug)]
@@ -207,11 +216,7 @@ pub async fn ingest(
         }
         .into());
     }
-    // The rollups too, which the run refreshes at its end.
-    let tables = [Table::Invocations, Table::Rejects, Table::Ledger]
-        .into_iter()
-        .chain(Rollup::ALL.map(Rollup::table));
-    let opened = tables.map(|table| async move {
+    let opened = RUN_TABLES.map(|table| async move {
         retry_conflicts(&dataset.table_location(table), options.retry, || async {
             dataset.open_or_create(table).await.map(drop)
         })
@@ -580,17 +585,10 @@ fn ledger_entry(
 /// `--full-refresh`: every table emptied in one commit each (older versions stay readable
 /// with `--as-of` until `maintain` vacuums them).
 async fn clear_data(dataset: &Dataset) -> Result<(), DatasetError> {
-    let rollups = Rollup::ALL.map(Rollup::table);
-    for table in [Table::Invocations, Table::Rejects, Table::Ledger]
-        .into_iter()
-        .chain(rollups)
-    {
-        let opened = match dataset.open(table, None).await {
-            // A rollup is made by the first commit to a month.
-            Err(DatasetError::NoTable { .. }) if rollups.contains(&table) => continue,
-            opened => opened?,
-        };
-        opened
+    for table in RUN_TABLES {
+        dataset
+            .open(table, None)
+            .await?
             .delete()
             .await
             .map_err(|e| DatasetError::delta(dataset.table_location(table), e))?;

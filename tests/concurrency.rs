@@ -89,6 +89,12 @@ fn four_shards_at_once_write_what_one_run_writes() {
     let clean = one_clean_run(&inputs);
     assert_eq!(work.sql_csv(TABLE_DUMP_SQL), clean.sql_csv(TABLE_DUMP_SQL));
     assert_eq!(work.sql_csv(REJECTS_SQL), clean.sql_csv(REJECTS_SQL));
+    // The shards refreshed the same months' rollups at once: the stored rows count every
+    // request once (a refresh that raced another is refused and summed again).
+    let requests = "SELECT month, count(*) AS n FROM invocations GROUP BY month ORDER BY month";
+    let summed = "SELECT CAST(month AS VARCHAR) AS month, sum(requests) AS n \
+         FROM daily_usage_stored GROUP BY 1 ORDER BY 1";
+    assert_eq!(work.sql_csv(summed), clean.sql_csv(requests));
 
     let retried = ingest_command(&work, &inputs, "2/4").output().unwrap();
     let stderr = String::from_utf8_lossy(&retried.stderr);

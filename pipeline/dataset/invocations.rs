@@ -56,7 +56,7 @@ use super::read::register_snapshot;
 use super::retry::{RetryPolicy, is_conflict, retry_conflicts};
 use super::rollup::refresh_month;
 use super::stage::StagedDay;
-use super::tables::{file_month, invocations_table_schema};
+use super::tables::{data_files, file_month, invocations_table_schema};
 use super::write::{Landing, dataset_properties, land_file, staging_properties};
 use super::{Dataset, DatasetError, Table, session};
 use crate::pause::pause_point;
@@ -281,11 +281,7 @@ async fn priced_with_another_book(
 /// first run) has no rows to look through: the queries that would are skipped, which in a run
 /// of small months cost as much as committing them.
 fn holds_files_of(table: &DeltaTable, month: &str) -> Result<bool, DatasetError> {
-    let snapshot = table
-        .snapshot()
-        .map_err(|e| DatasetError::delta(table.table_url(), e))?;
-    Ok(snapshot
-        .log_data()
+    Ok(data_files(table)?
         .iter()
         .any(|file| file_month(&file).as_deref() == Some(month)))
 }

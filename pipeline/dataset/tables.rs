@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::kernel::{LogicalFileView, StructType};
+use deltalake::kernel::{LogDataHandler, LogicalFileView, StructType};
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::StreamExt;
@@ -59,13 +59,17 @@ impl Table {
     }
 }
 
-/// How many data files the snapshot of `table` holds.
-pub(crate) fn data_file_count(table: &DeltaTable) -> Result<usize, DatasetError> {
+/// The data files the snapshot of `table` holds, as its log records them.
+pub(crate) fn data_files(table: &DeltaTable) -> Result<LogDataHandler<'_>, DatasetError> {
     Ok(table
         .snapshot()
         .map_err(|e| DatasetError::delta(table.table_url(), e))?
-        .log_data()
-        .num_files())
+        .log_data())
+}
+
+/// How many data files the snapshot of `table` holds.
+pub(crate) fn data_file_count(table: &DeltaTable) -> Result<usize, DatasetError> {
+    Ok(data_files(table)?.num_files())
 }
 
 /// The `month` partition of a data file of a table partitioned by month, as its log records it.

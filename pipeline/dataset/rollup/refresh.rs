@@ -29,7 +29,7 @@ use super::{Rollup, SUMMARIZED_FILES, SUMMARIZED_VERSION};
 use crate::dataset::batch::conform;
 use crate::dataset::invocations::sql_list;
 use crate::dataset::retry::{RetryPolicy, is_conflict, retry_conflicts};
-use crate::dataset::tables::file_month;
+use crate::dataset::tables::{data_files, file_month};
 use crate::dataset::write::dataset_properties;
 use crate::dataset::{Dataset, DatasetError, Table, session};
 use crate::rows::schema::MONTH;
@@ -318,11 +318,7 @@ fn rows_by_month(batch: &RecordBatch) -> Result<BTreeMap<String, u64>, DatasetEr
 
 /// The rows of each data file of `invocations`, as its log records them.
 fn file_rows(invocations: &DeltaTable) -> Result<HashMap<String, u64>, DatasetError> {
-    let snapshot = invocations
-        .snapshot()
-        .map_err(|e| DatasetError::delta(invocations.table_url(), e))?;
-    Ok(snapshot
-        .log_data()
+    Ok(data_files(invocations)?
         .iter()
         .filter_map(|file| Some((file.path().into_owned(), file.num_records()? as u64)))
         .collect())
